@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The C stack guard. Kernel stacks are small (16 KiB on x86_64 and arm64, 8 KiB on 32-bit
+ * arm and mips) and a Lua -> C -> Lua nesting costs 300 to 2000 bytes of them, depending on the
+ * C function (a pcall about 700, a gsub callback about 1100): no fixed count of nestings is
+ * both safe and useful, so the limit is the stack itself, measured at each check.
+ */
+#define LUA_CORE
+
+#include <linux/kernel.h>
+#include <linux/sched/task_stack.h>
+#include <linux/thread_info.h>
+
+#include "lua.h"
+#include "lstate.h"
+
+/* Kept free below 'soft' for what runs between two checks (a sort's recursion, a pattern
+ * match: about 2 KiB measured) plus raising the error; and the room to handle the error. */
+#define NFLUA_CSTACK_RESERVE	(THREAD_SIZE / 4)
+#define NFLUA_CSTACK_BAND	(THREAD_SIZE / 10)
+/* On a stack that is not the task's (a softirq on an IRQ stack) its depth is unknown here:
+ * assume at most half of it is used. */
+#define NFLUA_CSTACK_OTHER	(THREAD_SIZE / 2)
+
+static inline unsigned long nflua_sp(void)
+{
+	return (unsigned long)__builtin_frame_address(0);
+}
+
+void nflua_cstack_enter(struct nflua_cstack *g)
+{
+	unsigned long sp = nflua_sp(), avail, usable;
+
+	if (object_is_on_stack((void *)sp))
+		avail = sp - (unsigned long)task_stack_page(get_current());
+	else
+		avail = NFLUA_CSTACK_OTHER;
+	usable = avail > NFLUA_CSTACK_RESERVE + 2 * NFLUA_CSTACK_BAND ?
+		 avail - NFLUA_CSTACK_RESERVE - NFLUA_CSTACK_BAND : NFLUA_CSTACK_BAND;
+	g->soft = sp - usable;
+	g->hard = g->soft - NFLUA_CSTACK_BAND;
+	g->overflow_at = 0;
+}
+
+/*
+ * The value of LUAI_MAXCCALLS at a check site. Lua raises "C stack overflow" when the count
+ * equals the limit, lets a count above it go on (error handling), and throws LUA_ERRERR past
+ * 110% of it (lstate.c: luaE_checkcstack). Each site evaluates the limit up to three times:
+ * every evaluation at the same point must give the same answer.
+ */
+int nflua_ccall_limit(lua_State *L)
+{
+	struct nflua_cstack *g = *(struct nflua_cstack **)lua_getextraspace(G(L)->mainthread);
+	unsigned long sp = nflua_sp();
+	int n = getCcalls(L);
+
+	if (!g || sp > g->soft) {
+		if (g)
+			g->overflow_at = 0;
+		return NFLUA_MAXCCALLS;
+	}
+	if (g->overflow_at == 0)
+		g->overflow_at = n;
+	if (n <= g->overflow_at)
+		return n;		/* raise "C stack overflow" */
+	if (sp > g->hard)
+		return INT_MAX;		/* handling that error: go on */
+	return 1;			/* deeper still: LUA_ERRERR, no more calls */
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The little of the C library that Lua's core and its string, table, coroutine and utf8
+ * libraries use, mapped onto the kernel. Lua includes <string.h>, <stdlib.h>, ...; in our build
+ * those names resolve to the one-line headers beside this file, which all include this one.
+ */
+#ifndef NFLUA_LIBC_H
+#define NFLUA_LIBC_H
+
+#include <linux/kernel.h>
+#include <linux/types.h>
+#include <linux/stddef.h>
+#include <linux/limits.h>
+#include <linux/string.h>
+#include <linux/ctype.h>
+#include <linux/printk.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+/* Lua tests these in #if, where the kernel's casts cannot be evaluated. Same values. */
+#undef INT_MAX
+#undef INT_MIN
+#undef UINT_MAX
+#define INT_MAX		2147483647
+#define INT_MIN		(-INT_MAX - 1)
+#define UINT_MAX	4294967295U
+#undef LLONG_MAX
+#undef LLONG_MIN
+#define LLONG_MAX	9223372036854775807LL
+#define LLONG_MIN	(-LLONG_MAX - 1LL)
+
+#ifndef CHAR_BIT
+#define CHAR_BIT	8
+#endif
+#ifndef UCHAR_MAX
+#define UCHAR_MAX	255
+#endif
+#ifndef SCHAR_MAX
+#define SCHAR_MAX	127
+#endif
+#ifndef SHRT_MAX
+#define SHRT_MAX	0x7fff
+#endif
+
+/* Lua's sources use the names 'current' (llex.c) and 'panic' (lauxlib.c, lstate.h), which the
+ * kernel defines; Lua's own files do not need the kernel's meaning of either. */
+#if defined(LUA_CORE) || defined(LUA_LIB)
+#undef current
+#define panic	nflua_lua_panic_field
+#endif
+
+/* <setjmp.h>: per-arch assembly in port/setjmp-*.S */
+#if defined(__x86_64__)
+typedef unsigned long nflua_jmp_buf[8];		/* rbx rbp r12 r13 r14 r15 rsp rip */
+#elif defined(__aarch64__)
+typedef unsigned long nflua_jmp_buf[22];	/* x19-x30, sp, d8-d15 */
+#elif defined(__arm__)
+typedef unsigned long nflua_jmp_buf[12];	/* r4-r11, sp, lr */
+#elif defined(__mips__)
+typedef unsigned long nflua_jmp_buf[13];	/* s0-s8, gp, sp, ra */
+#else
+#error "nflua: no setjmp/longjmp for this architecture (add port/setjmp-ARCH.S)"
+#endif
+/* Not declared noreturn, like Lua's error functions (see l_noret in nflua_luaconf.h): objtool
+ * cannot see that across object files and would warn at every caller. */
+int nflua_setjmp(nflua_jmp_buf env) __attribute__((returns_twice));
+void nflua_longjmp(nflua_jmp_buf env, int val);
+
+/* <stdlib.h>, <stdio.h>: only what lauxlib.c's file helpers name; they are never called. */
+typedef struct nflua_file FILE;
+#define stdin		((FILE *)NULL)
+#define stdout		((FILE *)NULL)
+#define stderr		((FILE *)NULL)
+#define EOF		(-1)
+static inline FILE *fopen(const char *p, const char *m) { return NULL; }
+static inline FILE *freopen(const char *p, const char *m, FILE *f) { return NULL; }
+static inline int fclose(FILE *f) { return EOF; }
+static inline int getc(FILE *f) { return EOF; }
+static inline int ferror(FILE *f) { return 1; }
+static inline int feof(FILE *f) { return 1; }
+static inline size_t fread(void *b, size_t s, size_t n, FILE *f) { return 0; }
+static inline size_t fwrite(const void *b, size_t s, size_t n, FILE *f) { return 0; }
+static inline int fflush(FILE *f) { return 0; }
+static inline const char *strerror(int e) { return "error"; }
+#define BUFSIZ		256
+static int errno __maybe_unused;
+
+void nflua_abort(void);
+#define abort()		nflua_abort()
+#define free(p)		kfree(p)
+#define realloc(p, n)	krealloc((p), (n), GFP_ATOMIC)
+#define strcoll(a, b)	strcmp((a), (b))
+
+/* <signal.h> */
+typedef int sig_atomic_t;
+
+/* <locale.h> */
+#define lua_getlocaledecpoint()	'.'
+
+/* <math.h> and <float.h>, for a lua_Number that is a 64-bit integer */
+#define HUGE_VAL	LLONG_MAX
+#define floor(x)	((long long)(x))
+#define fabs(x)		nflua_llabs(x)
+#define ldexp(x, e)	nflua_ldexp((x), (e))
+static inline long long nflua_llabs(long long x) { return x < 0 ? -x : x; }
+static inline long long nflua_ldexp(long long x, int e) { return e >= 0 ? x << e : x >> -e; }
+
+/* <assert.h> */
+#define assert(c)	((void)0)
+
+struct lua_State;
+
+/*
+ * The C stack guard (port/cstack.c). Lua's own C-call counter (LUAI_MAXCCALLS) is checked at
+ * every nesting of C calls and parser levels; nflua makes that check compare the real stack
+ * position with limits set at each entry into Lua (nflua_cstack_enter). Frame addresses below
+ * 'soft' raise "C stack overflow" (catchable, like Lua's own); below 'hard', while that error is
+ * handled, "error in error handling". docs/kernel-lua.md has the measured numbers.
+ */
+struct nflua_cstack {
+	unsigned long soft, hard;	/* stack grows down: limits are lower addresses */
+	int overflow_at;		/* C-call count where "C stack overflow" was raised */
+};
+void nflua_cstack_enter(struct nflua_cstack *g);
+int nflua_ccall_limit(struct lua_State *L);
+
+long long nflua_numidiv(struct lua_State *L, long long a, long long b);
+long long nflua_nummod(struct lua_State *L, long long a, long long b);
+long long nflua_numpow(struct lua_State *L, long long a, long long b);
+long long nflua_str2number(const char *s, char **endp);
+void nflua_writestring(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Our kernel configuration of Lua 5.4, included at the end of luaconf.h (the one line our patch
+ * adds there). Everything here overrides luaconf.h's defaults; docs/kernel-lua.md says what the
+ * resulting language differs in from standard Lua, and why.
+ */
+#ifndef NFLUA_LUACONF_H
+#define NFLUA_LUACONF_H
+
+#include "libc/nflua_libc.h"
+
+/* Numbers are integers only: the kernel has no floating point. 'lua_Number' (Lua's "float"
+ * subtype) becomes a 64-bit integer too, so the rare operations that still produce it ('/' and
+ * '^') give integer values. Float literals do not parse ("malformed number"). */
+#undef LUA_FLOAT_TYPE
+#undef LUA_NUMBER
+#undef LUAI_UACNUMBER
+#undef LUA_NUMBER_FMT
+#undef LUAI_NUMFFORMAT
+#undef lua_number2str
+#undef lua_str2number
+#undef l_mathop
+#undef l_floatatt
+#undef lua_number2strx
+#undef LUA_USE_C89
+#define LUA_NUMBER		long long
+#define LUAI_UACNUMBER		long long
+#define LUA_NUMBER_FMT		"%lld"
+#define LUAI_NUMFFORMAT		"%lld"
+#define l_mathop(op)		op
+#define l_floatatt(n)		(NFLUA_FLT_##n)
+#define NFLUA_FLT_MANT_DIG	63
+#define lua_number2str(s, sz, n)	snprintf((s), (sz), "%lld", (long long)(n))
+#define lua_str2number(s, p)	nflua_str2number((s), (p))
+#define lua_number2strx(L, b, sz, f, n)	((void)(L), snprintf((b), (sz), "%lld", (long long)(n)))
+
+/* Arithmetic on the "float" subtype: integer operations that never trap the CPU. Division by
+ * zero is an error, and MININT / -1 wraps as integer '//' does. '/' is floor division, like '//'. */
+#define luai_numdiv(L, a, b)	nflua_numidiv((L), (a), (b))
+#define luai_numidiv(L, a, b)	nflua_numidiv((L), (a), (b))
+#define luai_nummod(L, a, b, m)	((m) = nflua_nummod((L), (a), (b)))
+#define luai_numpow(L, a, b)	nflua_numpow((L), (a), (b))
+#undef lua_numbertointeger
+#define lua_numbertointeger(n, p)	((*(p) = (LUA_INTEGER)(n)), 1)
+
+/* Hash of a "float" key, non-negative (such keys are normalized to integers anyway). */
+#define l_hashfloat(n)	((int)(((unsigned long long)(n) ^ ((unsigned long long)(n) >> 32)) & INT_MAX))
+
+/* 'string.format' has no float conversions and 'string.pack' no float options (see patch). */
+#define LUA_NOFLOAT		1
+
+/* Stack use. Kernel stacks are 16 KiB (x86_64, arm64) or 8 KiB (32-bit arm, mips). Each nesting
+ * of C calls (Lua -> C -> Lua, parser levels, metamethods) costs a kernel stack frame chain;
+ * docs/kernel-lua.md has the measured frame sizes and the arithmetic behind these numbers. */
+#define NFLUA_MAXCCALLS		200	/* Lua's default: the stack guard decides first */
+#define NFLUA_MAXMATCHCALLS	20	/* pattern items that recurse in lstrlib's match() */
+#undef LUAL_BUFFERSIZE
+#define LUAL_BUFFERSIZE		256
+#define LUAI_MAXCCALLS		nflua_ccall_limit(L)
+#define LUA_MAXCAPTURES		16
+#define MAXCCALLS		NFLUA_MAXMATCHCALLS	/* lstrlib.c: pattern matching depth */
+#undef LUAI_MAXSTACK
+#define LUAI_MAXSTACK		100000			/* Lua stack slots (heap, not C stack) */
+
+/* No stdio: Lua's print and warnings go to the kernel log, rate-limited. */
+#define lua_writestring(s, l)		nflua_writestring((s), (l))
+#define lua_writeline()			nflua_writestring("\n", 1)
+#define lua_writestringerror(fmt, p)	pr_warn_ratelimited("nflua: " fmt, (p))
+
+/* Seeds and pivots from the kernel's RNG instead of time() and clock(). */
+#define luai_makeseed(L)		((unsigned int)get_random_u32())
+#define l_randomizePivot()	((unsigned int)get_random_u32())
+
+/* Lua's error functions do not return, but objtool cannot know that across object files and
+ * would warn at every call; letting the compiler emit the (dead) return paths keeps the build
+ * free of warnings. */
+#define l_noret			void
+
+/* No computed gotos in the VM loop: objtool rejects the indirect jumps of a jump table. */
+#define LUA_USE_JUMPTABLE	0
+
+/* One extra pointer per lua_State: our state (see state.c). */
+#undef LUA_EXTRASPACE
+#define LUA_EXTRASPACE		(sizeof(void *))
+
+/* Errors unwind with our setjmp/longjmp (port/setjmp-*.S). */
+#define LUAI_THROW(L, c)	nflua_longjmp((c)->b, 1)
+#define LUAI_TRY(L, c, a)	if (nflua_setjmp((c)->b) == 0) { a }
+#define luai_jmpbuf		nflua_jmp_buf
+
+#endif

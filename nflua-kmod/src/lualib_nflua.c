@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What scripts see: Lua's base, string, table, coroutine and utf8 libraries, minus everything
+ * that reads files or loads bytecode, plus the 'nflua' library. docs/kernel-lua.md lists it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/printk.h>
+#include <linux/string.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+#include "lualib.h"
+
+#include "state.h"
+#include "lualib_nflua.h"
+
+/* load() for text only: Lua does not verify bytecode, and a crafted binary chunk reads and
+ * writes memory outside the VM. The original load is the upvalue. */
+static int nflua_load(lua_State *L)
+{
+	const char *mode = luaL_optstring(L, 3, "t");
+	int nargs = lua_gettop(L);
+
+	if (strcmp(mode, "t") != 0) {
+		luaL_pushfail(L);
+		lua_pushfstring(L, "mode '%s' refused: only text chunks can be loaded in the kernel",
+				mode);
+		return 2;
+	}
+	if (nargs < 3)
+		lua_settop(L, nargs = 3);
+	lua_pushliteral(L, "t");
+	lua_replace(L, 3);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, nargs, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* print(...): one line in the kernel log, rate-limited, tagged with the state's name. */
+static int nflua_print(lua_State *L)
+{
+	struct nflua_state *s = nflua_state_of(L);
+	int i, n = lua_gettop(L);
+	luaL_Buffer b;
+
+	luaL_buffinit(L, &b);
+	for (i = 1; i <= n; i++) {
+		luaL_tolstring(L, i, NULL);
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	pr_info_ratelimited("%s: %.200s\n", s->name, lua_tostring(L, -1));
+	return 0;
+}
+
+/* nflua.send(data): queue a message for 'receive'; false when the queue is full. */
+static int nflua_send(lua_State *L)
+{
+	struct nflua_state *s = nflua_state_of(L);
+	size_t len;
+	const char *data = luaL_checklstring(L, 1, &len);
+
+	lua_pushboolean(L, nflua_channel_push(&s->chan, data, len));
+	return 1;
+}
+
+static const luaL_Reg nflua_lib[] = {
+	{ "send", nflua_send },
+	{ NULL, NULL }
+};
+
+static int luaopen_nflua(lua_State *L)
+{
+	luaL_newlib(L, nflua_lib);
+	lua_pushstring(L, nflua_state_of(L)->name);
+	lua_setfield(L, -2, "state");
+	return 1;
+}
+
+static const luaL_Reg nflua_loadedlibs[] = {
+	{ LUA_GNAME, luaopen_base },
+	{ LUA_COLIBNAME, luaopen_coroutine },
+	{ LUA_TABLIBNAME, luaopen_table },
+	{ LUA_STRLIBNAME, luaopen_string },
+	{ LUA_UTF8LIBNAME, luaopen_utf8 },
+	{ "nflua", luaopen_nflua },
+	{ NULL, NULL }
+};
+
+static void nflua_unset(lua_State *L, int table, const char *name)
+{
+	table = lua_absindex(L, table);
+	lua_pushnil(L);
+	lua_setfield(L, table, name);
+}
+
+void nflua_openlibs(lua_State *L)
+{
+	const luaL_Reg *lib;
+
+	for (lib = nflua_loadedlibs; lib->func; lib++) {
+		luaL_requiref(L, lib->name, lib->func, 1);
+		lua_pop(L, 1);
+	}
+	lua_pushglobaltable(L);
+	nflua_unset(L, -1, "dofile");
+	nflua_unset(L, -1, "loadfile");
+	lua_getfield(L, -1, "load");
+	lua_pushcclosure(L, nflua_load, 1);
+	lua_setfield(L, -2, "load");
+	lua_pushcfunction(L, nflua_print);
+	lua_setfield(L, -2, "print");
+	lua_getfield(L, -1, LUA_STRLIBNAME);
+	nflua_unset(L, -1, "dump");	/* bytecode is never loaded, so never made */
+	lua_pop(L, 2);
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per network namespace registry of states. Creating, destroying and listing take the
+ * namespace's mutex; a found state is returned with a reference, so the mutex is not held
+ * while its Lua code runs. A namespace that goes away closes all its states.
+ */
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/string.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "nflua.h"
+#include "netns.h"
+#include "reply.h"
+#include "state.h"
+
+struct nflua_net {
+	struct mutex lock;
+	struct list_head states;	/* sorted by name */
+	unsigned int count;
+};
+
+static unsigned int nflua_net_id __read_mostly;
+static atomic_t nflua_all_states = ATOMIC_INIT(0);
+
+static struct nflua_net *nflua_net(struct net *net)
+{
+	return net_generic(net, nflua_net_id);
+}
+
+static struct nflua_state *nflua_lookup(struct nflua_net *nn, const char *name)
+{
+	struct nflua_state *s;
+
+	list_for_each_entry(s, &nn->states, node)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+struct nflua_state *nflua_netns_find(struct net *net, const char *name, struct nflua_reply *reply)
+{
+	struct nflua_net *nn = nflua_net(net);
+	struct nflua_state *s;
+
+	mutex_lock(&nn->lock);
+	s = nflua_lookup(nn, name);
+	if (s)
+		nflua_state_get(s);
+	mutex_unlock(&nn->lock);
+	if (!s)
+		nflua_reply_error(reply, ENOENT, "no state named '%s'", name);
+	return s;
+}
+
+int nflua_netns_create(struct net *net, const char *name, size_t maxalloc, u32 budget,
+		       struct nflua_reply *reply)
+{
+	struct nflua_net *nn = nflua_net(net);
+	struct nflua_state *s, *pos;
+	int err = 0;
+
+	mutex_lock(&nn->lock);
+	if (nflua_lookup(nn, name)) {
+		nflua_reply_error(reply, EEXIST, "a state named '%s' exists", name);
+		err = EEXIST;
+		goto out;
+	}
+	s = nflua_state_new(name, maxalloc, budget, reply);
+	if (!s) {
+		err = reply->err;
+		goto out;
+	}
+	list_for_each_entry(pos, &nn->states, node)
+		if (strcmp(pos->name, name) > 0)
+			break;
+	list_add_tail(&s->node, &pos->node);
+	nn->count++;
+	atomic_inc(&nflua_all_states);
+out:
+	mutex_unlock(&nn->lock);
+	return err;
+}
+
+static void nflua_unlink(struct nflua_net *nn, struct nflua_state *s)
+{
+	list_del_init(&s->node);
+	nn->count--;
+	atomic_dec(&nflua_all_states);
+}
+
+int nflua_netns_destroy(struct net *net, const char *name, struct nflua_reply *reply)
+{
+	struct nflua_net *nn = nflua_net(net);
+	struct nflua_state *s;
+
+	mutex_lock(&nn->lock);
+	s = nflua_lookup(nn, name);
+	if (!s) {
+		mutex_unlock(&nn->lock);
+		nflua_reply_error(reply, ENOENT, "no state named '%s'", name);
+		return ENOENT;
+	}
+	if (s->rules) {
+		mutex_unlock(&nn->lock);
+		nflua_reply_error(reply, EBUSY, "state '%s' is used by %u iptables rule%s: delete them first",
+				  name, s->rules, s->rules == 1 ? "" : "s");
+		return EBUSY;
+	}
+	nflua_unlink(nn, s);
+	mutex_unlock(&nn->lock);
+	/* Close now, even if a descriptor waiting in 'receive' still holds a reference. */
+	nflua_state_close(s);
+	nflua_state_put(s);
+	return 0;
+}
+
+int nflua_netns_list(struct net *net, struct nflua_reply *reply)
+{
+	struct nflua_net *nn = nflua_net(net);
+	struct nflua_state *s;
+	int err = 0;
+
+	mutex_lock(&nn->lock);
+	list_for_each_entry(s, &nn->states, node) {
+		err = nflua_state_describe(s, false, reply);
+		if (err)
+			break;
+	}
+	mutex_unlock(&nn->lock);
+	return err;
+}
+
+int nflua_netns_describe(struct net *net, struct nflua_reply *reply)
+{
+	struct nflua_net *nn = nflua_net(net);
+	char buf[256];
+	int n;
+
+	mutex_lock(&nn->lock);
+	n = scnprintf(buf, sizeof(buf), "version=%s\nstates=%u\nall_states=%d\nall_mem=%ld",
+		      NFLUA_VERSION, nn->count, atomic_read(&nflua_all_states),
+		      atomic_long_read(&nflua_mem_total));
+	mutex_unlock(&nn->lock);
+	if (nflua_reply_add(reply, buf, n))
+		nflua_reply_error(reply, ENOMEM, "no memory for the reply");
+	return reply->err;
+}
+
+static int __net_init nflua_net_init(struct net *net)
+{
+	struct nflua_net *nn = nflua_net(net);
+
+	mutex_init(&nn->lock);
+	INIT_LIST_HEAD(&nn->states);
+	return 0;
+}
+
+static void __net_exit nflua_net_exit(struct net *net)
+{
+	struct nflua_net *nn = nflua_net(net);
+	struct nflua_state *s, *tmp;
+
+	mutex_lock(&nn->lock);
+	list_for_each_entry_safe(s, tmp, &nn->states, node) {
+		nflua_unlink(nn, s);
+		nflua_state_close(s);
+		nflua_state_put(s);
+	}
+	mutex_unlock(&nn->lock);
+}
+
+static struct pernet_operations nflua_net_ops = {
+	.init = nflua_net_init,
+	.exit = nflua_net_exit,
+	.id = &nflua_net_id,
+	.size = sizeof(struct nflua_net),
+};
+
+int nflua_netns_init(void)
+{
+	return register_pernet_subsys(&nflua_net_ops);
+}
+
+void nflua_netns_exit(void)
+{
+	unregister_pernet_subsys(&nflua_net_ops);
+}

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Lua side of a state: the memory-capped allocator, the instruction budget, protected
+ * calls, and the operations that run code (execute, send).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/errno.h>
+#include <linux/preempt.h>
+#include <linux/string.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+#include "lualib.h"
+
+#include "nflua.h"
+#include "state.h"
+#include "reply.h"
+#include "lualib_nflua.h"
+
+#define NFLUA_HOOK_STEP		1000U	/* budget granularity, in VM instructions */
+
+/*
+ * Lua's allocator. Refuses past maxalloc (Lua then collects garbage and retries, and raises
+ * "not enough memory" if that is not enough). Lua runs with the state's spinlock held, so it
+ * allocates atomically then; only creation and closing run preemptible.
+ */
+static void *nflua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct nflua_state *s = ud;
+	gfp_t gfp = preemptible() ? GFP_KERNEL : GFP_ATOMIC;
+	void *p;
+
+	if (!ptr) {
+		/* osize is a type tag then; the main thread's extra space must start zeroed */
+		if (osize == LUA_TTHREAD)
+			gfp |= __GFP_ZERO;
+		osize = 0;
+	}
+	if (nsize == 0) {
+		nflua_kfree(ptr, osize);
+		s->mem -= osize;
+		return NULL;
+	}
+	if (nsize > osize && (nsize - osize > s->maxalloc - s->mem || nsize > KMALLOC_MAX_SIZE)) {
+		s->alloc_fails++;
+		return NULL;
+	}
+	p = nflua_krealloc(ptr, osize, nsize, gfp | __GFP_NOWARN);
+	if (!p) {
+		s->alloc_fails++;
+		return NULL;
+	}
+	s->mem = s->mem - osize + nsize;
+	if (s->mem > s->peak)
+		s->peak = s->mem;
+	return p;
+}
+
+/*
+ * The budget: a count hook every hook_step instructions. Once the call has used its budget,
+ * the hook fires on every instruction and raises an error each time, so a script cannot catch
+ * the error with pcall and go on: every Lua instruction that follows fails until the call unwinds.
+ */
+static void nflua_count_hook(lua_State *L, lua_Debug *ar)
+{
+	struct nflua_state *s = nflua_state_of(L);
+
+	if (!s->exhausted) {
+		s->used += s->hook_step;
+		if (s->used < s->budget) {
+			if (lua_gethookcount(L) != (int)s->hook_step)	/* a coroutine left at 1 */
+				lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, s->hook_step);
+			return;
+		}
+		s->exhausted = true;
+		s->budget_hits++;
+	}
+	lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, 1);
+	luaL_where(L, 0);
+	lua_pushfstring(L, "instruction budget exhausted (%d instructions)", (int)s->budget);
+	lua_concat(L, 2);
+	lua_error(L);
+}
+
+/* Message handler: makes any error value a string, inside the protected call (a __tostring
+ * metamethod may run, and converting may allocate). */
+static int nflua_msgh(lua_State *L)
+{
+	if (lua_type(L, 1) != LUA_TSTRING)
+		luaL_tolstring(L, 1, NULL);
+	return 1;
+}
+
+struct nflua_pcall {
+	nflua_cfn fn;
+	void *ctx;
+};
+
+static int nflua_pcall_trampoline(lua_State *L)
+{
+	struct nflua_pcall *c = lua_touserdata(L, 1);
+
+	lua_settop(L, 0);
+	return c->fn(L, c->ctx);
+}
+
+int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nflua_reply *reply)
+{
+	struct nflua_pcall c = { .fn = fn, .ctx = ctx };
+	lua_State *L = s->L;
+	int base = lua_gettop(L);
+	const char *msg;
+	size_t len;
+	int status, err;
+
+	if (!L) {
+		nflua_reply_error(reply, ENOENT, "state '%s' was destroyed", s->name);
+		return ENOENT;
+	}
+	s->used = 0;
+	s->exhausted = false;
+	nflua_cstack_enter(&s->cstack);
+	lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, s->hook_step);
+	lua_pushcfunction(L, nflua_msgh);
+	lua_pushcfunction(L, nflua_pcall_trampoline);
+	lua_pushlightuserdata(L, &c);
+	status = lua_pcall(L, 1, 0, base + 1);
+	s->calls++;
+	if (status == LUA_OK) {
+		lua_settop(L, base);
+		return reply->err;
+	}
+	s->errors++;
+	if (s->exhausted)
+		err = ETIME;
+	else if (status == LUA_ERRMEM)
+		err = ENOMEM;
+	else
+		err = EINVAL;
+	msg = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+	if (msg)
+		nflua_reply_error_str(reply, err, msg, len);
+	else
+		nflua_reply_error(reply, err, "error object is not a string");
+	lua_settop(L, base);
+	return err;
+}
+
+/* Pushes every value from 'first' to the top into the reply, converted as tostring() does. */
+static int nflua_results_to_reply(lua_State *L, int first, struct nflua_reply *reply)
+{
+	int i, top = lua_gettop(L);
+
+	for (i = first; i <= top; i++) {
+		size_t len;
+		const char *s = luaL_tolstring(L, i, &len);
+		int err = nflua_reply_add(reply, s, len);
+
+		if (err == -E2BIG)
+			return luaL_error(L, "results are larger than a reply (%d KiB, %d values)",
+					  NFLUA_REPLY_MAX >> 10, NFLUA_REPLY_FIELDS);
+		if (err)
+			return luaL_error(L, "not enough memory");
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+struct nflua_execute {
+	const char *chunkname, *chunk;
+	size_t len;
+	struct nflua_reply *reply;
+};
+
+static int nflua_execute_fn(lua_State *L, void *ctx)
+{
+	struct nflua_execute *e = ctx;
+
+	/* '=' makes Lua use the name as given in messages ("web:3:"); text only: Lua does
+	 * not verify bytecode */
+	lua_pushfstring(L, "=%s", e->chunkname);
+	if (luaL_loadbufferx(L, e->chunk, e->len, lua_tostring(L, -1), "t") != LUA_OK)
+		return lua_error(L);
+	lua_remove(L, 1);	/* the name */
+	lua_call(L, 0, LUA_MULTRET);
+	return nflua_results_to_reply(L, 1, e->reply);
+}
+
+int nflua_state_execute(struct nflua_state *s, const char *chunkname, const char *chunk,
+			size_t len, struct nflua_reply *reply)
+{
+	struct nflua_execute e = { chunkname, chunk, len, reply };
+	int err;
+
+	spin_lock_bh(&s->lock);
+	err = nflua_state_pcall(s, nflua_execute_fn, &e, reply);
+	spin_unlock_bh(&s->lock);
+	return err;
+}
+
+struct nflua_send {
+	const char *data;
+	size_t len;
+	struct nflua_reply *reply;
+};
+
+static int nflua_send_fn(lua_State *L, void *ctx)
+{
+	struct nflua_send *m = ctx;
+
+	if (lua_getglobal(L, "on_receive") != LUA_TFUNCTION) {
+		m->reply->err = ENOSYS;
+		lua_pushliteral(L, "the state has no global function 'on_receive'");
+		return nflua_results_to_reply(L, 1, m->reply);
+	}
+	lua_pushlstring(L, m->data, m->len);
+	lua_call(L, 1, LUA_MULTRET);
+	return nflua_results_to_reply(L, 1, m->reply);
+}
+
+int nflua_state_send(struct nflua_state *s, const char *data, size_t len,
+		     struct nflua_reply *reply)
+{
+	struct nflua_send m = { data, len, reply };
+	int err;
+
+	spin_lock_bh(&s->lock);
+	err = nflua_state_pcall(s, nflua_send_fn, &m, reply);
+	spin_unlock_bh(&s->lock);
+	return err;
+}
+
+static void nflua_state_set_budget(struct nflua_state *s, u32 budget)
+{
+	s->budget = budget;
+	s->hook_step = min(budget, NFLUA_HOOK_STEP);
+}
+
+int nflua_state_set_limits(struct nflua_state *s, size_t maxalloc, u32 budget,
+			   struct nflua_reply *reply)
+{
+	int err = 0;
+
+	spin_lock_bh(&s->lock);
+	if (maxalloc && maxalloc < s->mem) {
+		nflua_reply_error(reply, EBUSY, "state '%s' uses %zu bytes, more than maxalloc %zu",
+				  s->name, s->mem, maxalloc);
+		err = EBUSY;
+	} else {
+		if (maxalloc)
+			s->maxalloc = maxalloc;
+		if (budget)
+			nflua_state_set_budget(s, budget);
+	}
+	spin_unlock_bh(&s->lock);
+	return err;
+}
+
+static int nflua_open_fn(lua_State *L, void *ctx)
+{
+	nflua_openlibs(L);
+	return 0;
+}
+
+static int nflua_panic(lua_State *L)
+{
+	/* Unreachable: every entry into Lua is a protected call. */
+	pr_crit("unprotected Lua error: %s\n", lua_tostring(L, -1) ?: "?");
+	return 0;
+}
+
+struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budget,
+				    struct nflua_reply *reply)
+{
+	struct nflua_state *s;
+	lua_State *L;
+
+	s = nflua_kmalloc(sizeof(*s), GFP_KERNEL | __GFP_ZERO);
+	if (!s) {
+		nflua_reply_error(reply, ENOMEM, "no memory for a state");
+		return NULL;
+	}
+	INIT_LIST_HEAD(&s->node);
+	kref_init(&s->kref);
+	spin_lock_init(&s->lock);
+	strscpy(s->name, name, sizeof(s->name));
+	s->maxalloc = maxalloc;
+	nflua_state_set_budget(s, budget);
+	nflua_channel_init(&s->chan);
+
+	L = lua_newstate(nflua_alloc, s);
+	if (!L) {
+		nflua_reply_error(reply, ENOMEM, "maxalloc %zu is too small for a Lua state", maxalloc);
+		goto err_free_state;
+	}
+	*(struct nflua_state **)lua_getextraspace(L) = s;
+	lua_atpanic(L, nflua_panic);
+	s->L = L;
+	spin_lock_bh(&s->lock);	/* nothing else can see s yet; pcall expects the lock */
+	if (nflua_state_pcall(s, nflua_open_fn, NULL, reply)) {
+		spin_unlock_bh(&s->lock);
+		if (reply->err == ENOMEM)
+			nflua_reply_error(reply, ENOMEM,
+					  "maxalloc %zu is too small for Lua's libraries", maxalloc);
+		goto err_close_lua;
+	}
+	s->calls = 0;
+	spin_unlock_bh(&s->lock);
+	return s;
+
+err_close_lua:
+	lua_close(L);
+	s->L = NULL;
+err_free_state:
+	nflua_kfree(s, sizeof(*s));
+	return NULL;
+}
+
+void nflua_state_close(struct nflua_state *s)
+{
+	lua_State *L;
+
+	nflua_channel_close(&s->chan);
+	spin_lock_bh(&s->lock);
+	L = s->L;
+	s->L = NULL;
+	/* finalizers that run while closing get no budget */
+	s->exhausted = true;
+	spin_unlock_bh(&s->lock);
+	if (L) {
+		nflua_cstack_enter(&s->cstack);
+		lua_close(L);	/* preemptible: nobody else can reach L now */
+	}
+}
+
+static void nflua_state_release(struct kref *kref)
+{
+	struct nflua_state *s = container_of(kref, struct nflua_state, kref);
+
+	nflua_state_close(s);
+	nflua_kfree(s, sizeof(*s));
+}
+
+void nflua_state_get(struct nflua_state *s)
+{
+	kref_get(&s->kref);
+}
+
+void nflua_state_put(struct nflua_state *s)
+{
+	kref_put(&s->kref, nflua_state_release);
+}
+
+int nflua_state_describe(struct nflua_state *s, bool full, struct nflua_reply *reply)
+{
+	char buf[512];
+	unsigned int queued;
+	u64 dropped;
+	char sep = full ? '\n' : ' ';
+	int n, err;
+
+	nflua_channel_counts(&s->chan, &queued, &dropped);
+	spin_lock_bh(&s->lock);
+	n = scnprintf(buf, sizeof(buf),
+		      "name=%s%cmaxalloc=%zu%cmem=%zu%cpeak=%zu%cbudget=%u%crules=%u%ccalls=%llu%cerrors=%llu%cbudget_hits=%llu",
+		      s->name, sep, s->maxalloc, sep, s->mem, sep, s->peak, sep, s->budget, sep,
+		      s->rules, sep, s->calls, sep, s->errors, sep, s->budget_hits);
+	if (full)
+		n += scnprintf(buf + n, sizeof(buf) - n, "\nalloc_fails=%llu\nqueued=%u\ndropped=%llu",
+			       s->alloc_fails, queued, dropped);
+	spin_unlock_bh(&s->lock);
+	err = nflua_reply_add(reply, buf, n);
+	if (err)
+		nflua_reply_error(reply, -err, "reply too large");
+	return reply->err;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One named Lua state: its Lua VM, memory cap, instruction budget, counters and message queue.
+ * All use of the VM happens under 'lock' (spin_lock_bh from process context, spin_lock from the
+ * packet path), and always through nflua_state_pcall(), so no Lua error is ever unprotected.
+ */
+#ifndef _NFLUA_STATE_H
+#define _NFLUA_STATE_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include "nflua.h"
+#include "channel.h"
+#include "nflua_libc.h"
+
+struct lua_State;
+struct net;
+struct nflua_reply;
+
+struct nflua_state {
+	struct nflua_cstack cstack;	/* first: Lua's core finds it through lua_getextraspace */
+	struct list_head node;		/* in the netns registry, under its mutex */
+	struct kref kref;
+	spinlock_t lock;		/* serializes everything below and all use of L */
+	struct lua_State *L;
+	char name[NFLUA_NAME_MAX + 1];
+	size_t maxalloc;
+	u32 budget;
+	u32 hook_step;			/* instructions between two count hooks */
+	u32 used;			/* instructions run by the current call */
+	bool exhausted;			/* the current call ran out of budget */
+	size_t mem, peak;
+	u64 calls, errors, budget_hits, alloc_fails;
+	unsigned int rules;		/* iptables rules using this state (registry mutex) */
+	struct nflua_channel chan;	/* what scripts send to user space */
+};
+
+/* Runs fn(L, ctx) as a protected call with the state's budget: results and errors go to
+ * 'reply'. Caller holds s->lock. Returns the reply's errno (0 on success). */
+typedef int (*nflua_cfn)(struct lua_State *L, void *ctx);
+int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nflua_reply *reply);
+
+struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budget,
+				    struct nflua_reply *reply);
+void nflua_state_get(struct nflua_state *s);
+void nflua_state_put(struct nflua_state *s);
+/* Closes the Lua VM now (state unlinked, no rules left); the struct lives until the last put. */
+void nflua_state_close(struct nflua_state *s);
+int nflua_state_set_limits(struct nflua_state *s, size_t maxalloc, u32 budget,
+			   struct nflua_reply *reply);
+
+int nflua_state_execute(struct nflua_state *s, const char *chunkname, const char *chunk,
+			size_t len, struct nflua_reply *reply);
+int nflua_state_send(struct nflua_state *s, const char *data, size_t len,
+		     struct nflua_reply *reply);
+/* key=value description; 'full' adds every counter, one per line */
+int nflua_state_describe(struct nflua_state *s, bool full, struct nflua_reply *reply);
+
+static inline struct nflua_state *nflua_state_of(struct lua_State *L)
+{
+	return *(struct nflua_state **)((char *)L - sizeof(void *));	/* lua_getextraspace */
+}
+
+#endif

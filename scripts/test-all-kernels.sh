@@ -1,0 +1,31 @@
+#!/bin/bash
+# test-all-kernels.sh KEY...: the VM suite on each test kernel, then the harness's own
+# self-test. Runs everything even after a failure; the last line sums the cases up.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+passed=0 failed=0 bad=()
+tally() {	# $1 - label; stdin - a run's output
+	local out line p f
+	out=$(cat)
+	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+	if [ -z "$line" ]; then
+		p=0 f=1
+	else
+		p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+	fi
+	passed=$((passed + p)) failed=$((failed + f))
+	[ "$f" = 0 ] || bad+=("$1")
+}
+for key in "$@"; do
+	echo "=== kernel $key"
+	start=$(date +%s)
+	"$root/scripts/test-kernel.sh" "$key" 2>&1 | tee "$root/build/test-$key.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+	tally "kernel $key" < "$root/build/test-$key.log"
+	echo "=== kernel $key: $(($(date +%s) - start)) s"
+done
+echo "=== harness self-test"
+"$root/test/vm/selftest.sh" 2>&1 | tee "$root/build/test-selftest.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+tally "harness self-test" < "$root/build/test-selftest.log"
+[ ${#bad[@]} -eq 0 ] || echo "failed: ${bad[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

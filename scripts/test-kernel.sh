@@ -1,0 +1,10 @@
+#!/bin/sh
+# test-kernel.sh KEY [run.sh options]: build nflua.ko for test kernel KEY and run the VM suite
+# (test/vm/cases) on that kernel with it and the router-side nfluactl.
+set -eu
+key=${1:?usage: test-kernel.sh KEY [run.sh options]}
+shift
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/build-kmod.sh" "$key"
+exec "$root/test/vm/run.sh" "$key" --ko "$root/build/kmod/$key/nflua.ko" \
+	--file "$root/openwrt/utils/nfluactl/files/nfluactl:/usr/sbin/nfluactl" "$@"

@@ -1,0 +1,63 @@
+# /test/lib.sh: helpers for test cases (busybox ash). Use with `. /test/lib.sh`.
+#
+# busybox-static's sh runs its own applets before searching $PATH, so `ip`, `modprobe`,
+# `setpriv`, ... would be busybox's (busybox ip cannot do netns/veth). The functions below make
+# the plain names run the real tools in this shell. Inside `timeout`, `xargs`, `sh -c` or other
+# programs that exec by name, use the full path (/usr/sbin/ip, /usr/sbin/modprobe, ...).
+ip() { /usr/sbin/ip "$@"; }
+tc() { /usr/sbin/tc "$@"; }
+ss() { /usr/bin/ss "$@"; }
+bridge() { /usr/sbin/bridge "$@"; }
+modprobe() { /usr/sbin/modprobe "$@"; }
+insmod() { /usr/sbin/insmod "$@"; }
+rmmod() { /usr/sbin/rmmod "$@"; }
+lsmod() { /usr/sbin/lsmod "$@"; }
+modinfo() { /usr/sbin/modinfo "$@"; }
+depmod() { /usr/sbin/depmod "$@"; }
+setpriv() { /usr/bin/setpriv "$@"; }
+unshare() { /usr/bin/unshare "$@"; }
+nsenter() { /usr/bin/nsenter "$@"; }
+
+# fail MSG: print "FAIL: MSG" and end the case with status 1.
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# assert_eq ACTUAL EXPECTED [MSG]
+assert_eq() {
+    [ "$1" = "$2" ] || fail "${3:-assert_eq}: expected '$2', got '$1'"
+}
+
+# assert_contains HAYSTACK NEEDLE [MSG]
+assert_contains() {
+    case $1 in
+        *"$2"*) ;;
+        *) fail "${3:-assert_contains}: '$2' not found in: $1" ;;
+    esac
+}
+
+# run CMD...: CMD must succeed. Its stdout goes to $OUT, its stderr to $ERR.
+run() {
+    _lib_rc=0
+    OUT=$("$@" 2>/tmp/.lib.err) || _lib_rc=$?
+    ERR=$(cat /tmp/.lib.err)
+    if [ $_lib_rc -ne 0 ]; then
+        [ -z "$OUT" ] || printf '%s\n' "$OUT" >&2
+        [ -z "$ERR" ] || printf '%s\n' "$ERR" >&2
+        fail "command failed (exit $_lib_rc): $*"
+    fi
+    return 0
+}
+
+# expect_fail CMD...: CMD must exit non-zero. Its stdout goes to $OUT, its stderr to $ERR.
+expect_fail() {
+    _lib_rc=0
+    OUT=$("$@" 2>/tmp/.lib.err) || _lib_rc=$?
+    ERR=$(cat /tmp/.lib.err)
+    [ $_lib_rc -ne 0 ] || fail "command succeeded but should have failed: $*"
+    return 0
+}
+
+# step MSG: print a progress line (shows up in the result log)
+step() { echo "== [$(cut -d" " -f1 /proc/uptime)] $*"; }

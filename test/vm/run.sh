@@ -1,0 +1,158 @@
+#!/bin/bash
+# run.sh KEY [options]: boot Debian kernel KEY (scripts/kernels.conf) in QEMU with a busybox
+# initramfs, run the test cases inside, and judge the results and the kernel log.
+#
+#   --cases a,b          run only these cases (names of files in the case dir, .sh optional)
+#   --case-dir DIR       where the case scripts are (default test/vm/cases)
+#   --ko FILE            kernel module to put under /lib/modules/KVER/extra (repeatable)
+#   --file SRC:DEST      extra file/dir for the guest (repeatable)
+#   --mod NAME           extra stock kernel module for the guest (repeatable)
+#   --timeout SECS       overall limit for the VM (default 900); a hung VM is killed = failure
+#   --case-timeout SECS  default per-case timeout in the guest (default 120; `# timeout: N`
+#                        in a case file wins)
+#   --append ARGS        extra kernel command line
+#   --out DIR            logs and initramfs (default build/vm/KEY)
+# Environment: NFLUA_VM_ACCEL=tcg|kvm forces the accelerator; NFLUA_VM_MEM (MiB, default 1024),
+# NFLUA_VM_SMP (default 2); NFLUA_CACHE (see scripts/fetch-kernel.sh).
+# Exit status 0 only if every case passed exactly once, the guest said NFLUA-DONE and the kernel
+# log is clean. Last line: "N passed, M failed".
+set -eu
+export LC_ALL=C
+
+die() { echo "run.sh: ERROR: $*" >&2; exit 2; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+[ $# -ge 1 ] || die "usage: $0 KEY [--cases a,b] [--case-dir DIR] [--ko FILE]... [--file SRC:DEST]... [--mod NAME]... [--timeout SECS] [--case-timeout SECS] [--append ARGS] [--out DIR]"
+KEY=$1; shift
+CASES= CASEDIR=$HERE/cases TIMEOUT=900 CASE_TIMEOUT= APPEND= OUTDIR=$ROOT/build/vm/$KEY
+MKARGS=()
+while [ $# -gt 0 ]; do
+    [ $# -ge 2 ] || die "option $1 needs a value"
+    case $1 in
+        --cases) CASES=$2 ;;
+        --case-dir) CASEDIR=$2 ;;
+        --ko|--file|--mod) MKARGS+=("$1" "$2") ;;
+        --timeout) TIMEOUT=$2 ;;
+        --case-timeout) CASE_TIMEOUT=$2 ;;
+        --append) APPEND=$2 ;;
+        --out) OUTDIR=$2 ;;
+        *) die "unknown option '$1'" ;;
+    esac
+    shift 2
+done
+case $TIMEOUT in ''|*[!0-9]*) die "--timeout wants seconds" ;; esac
+[ -d "$CASEDIR" ] || die "case dir $CASEDIR does not exist"
+CASEDIR=$(cd "$CASEDIR" && pwd)
+
+[ "${NFLUA_NO_HOST_DEPS:-}" = 1 ] || "$ROOT/scripts/host-deps.sh" >/dev/null
+
+# Cases to expect.
+EXPECT=()
+if [ -n "$CASES" ]; then
+    IFS=, read -r -a sel <<<"$CASES"
+    for c in "${sel[@]}"; do [ -z "$c" ] || EXPECT+=("${c%.sh}"); done
+else
+    for f in "$CASEDIR"/*.sh; do [ -f "$f" ] && EXPECT+=("$(basename "$f" .sh)"); done
+fi
+[ ${#EXPECT[@]} -gt 0 ] || die "no cases to run in $CASEDIR"
+
+mkdir -p "$OUTDIR"
+OUTDIR=$(cd "$OUTDIR" && pwd)
+INITRD=$OUTDIR/initramfs.cpio.gz KLOG=$OUTDIR/kernel.log RLOG=$OUTDIR/result.log QLOG=$OUTDIR/qemu.log
+rm -f "$KLOG" "$RLOG" "$QLOG"
+
+t0=$(date +%s.%N)
+"$HERE/mkinitramfs.sh" "$KEY" "$INITRD" --case-dir "$CASEDIR" ${MKARGS[@]+"${MKARGS[@]}"}
+t1=$(date +%s.%N)
+# shellcheck disable=SC1090
+. "$ROOT/build/kernel/$KEY/env"
+
+# Accelerator: KVM only where it runs stock kernels (not the nested kvm_pvm of these machines).
+ACCEL=${NFLUA_VM_ACCEL:-}
+if [ -z "$ACCEL" ]; then
+    if [ ! -d /sys/module/kvm_pvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then ACCEL=kvm; else ACCEL=tcg; fi
+fi
+case $ACCEL in
+    kvm) ACCEL_ARGS=(-accel kvm -cpu host) ;;
+    tcg) ACCEL_ARGS=(-accel tcg -cpu max) ;;
+    *) die "NFLUA_VM_ACCEL must be tcg or kvm" ;;
+esac
+
+CMDLINE="console=ttyS0 loglevel=7 panic=-1 rdinit=/init"
+[ -z "$CASES" ] || CMDLINE="$CMDLINE nflua.cases=$(IFS=,; echo "${EXPECT[*]}")"
+[ -z "$CASE_TIMEOUT" ] || CMDLINE="$CMDLINE nflua.timeout=$CASE_TIMEOUT"
+[ -z "$APPEND" ] || CMDLINE="$CMDLINE $APPEND"
+
+echo "run.sh: booting $KVER ($ACCEL), ${#EXPECT[@]} case(s), limit ${TIMEOUT}s"
+set +e
+timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${ACCEL_ARGS[@]}" \
+    -m "${NFLUA_VM_MEM:-1024}" -smp "${NFLUA_VM_SMP:-2}" \
+    -nodefaults -no-user-config -display none -no-reboot \
+    -serial "file:$KLOG" -serial "file:$RLOG" \
+    -kernel "$VMLINUZ" -initrd "$INITRD" -append "$CMDLINE" \
+    </dev/null >"$QLOG" 2>&1
+qrc=$?
+set -e
+t2=$(date +%s.%N)
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ------------------------------------------------------------------ judge
+touch "$KLOG" "$RLOG"
+R=$(tr -d '\r' <"$RLOG")
+K=$(tr -d '\r' <"$KLOG")
+HUNG=
+if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+    HUNG=1
+elif [ $qrc != 0 ]; then
+    echo "run.sh: qemu exited with status $qrc:"; sed 's/^/  qemu: /' "$QLOG"
+fi
+pass=0 failed=0
+running=$(printf '%s\n' "$R" | awk '/^NFLUA-START / { c = $2 } /^NFLUA-RESULT / { if ($2 == c) c = "" } END { print c }')
+for c in "${EXPECT[@]}"; do
+    npass=$(printf '%s\n' "$R" | grep -cxF "NFLUA-RESULT $c PASS" || true)
+    nres=$(printf '%s\n' "$R" | grep -c "^NFLUA-RESULT $c " || true)
+    if [ "$npass" = 1 ] && [ "$nres" = 1 ]; then
+        t=$(printf '%s\n' "$R" | sed -n "s/^NFLUA-TIME $c \([^ ]*\) .*/\1/p" | head -n1)
+        printf 'ok   %s%s\n' "$c" "${t:+ ($t)}"
+        pass=$((pass + 1))
+        continue
+    fi
+    failed=$((failed + 1))
+    if [ "$nres" -gt 1 ]; then
+        why="$nres results for one case"
+    elif [ "$nres" = 1 ]; then
+        why=$(printf '%s\n' "$R" | sed -n "s/^NFLUA-RESULT $c FAIL *//p" | head -n1)
+    elif [ "$c" = "$running" ]; then
+        if [ -n "$HUNG" ]; then why="no result: the VM hung in this case and was killed after ${TIMEOUT}s"
+        else why="no result: the VM died while this case was running (see kernel log)"; fi
+    else
+        why="no result: not run (the VM stopped earlier)"
+    fi
+    printf 'FAIL %s: %s\n' "$c" "$why"
+done
+
+# The kernel log must be clean. Any of these, anywhere (including boot), is a failure.
+BAD='BUG|WARNING|Oops|general protection|stack-protector|sleeping function called from invalid context|rcu_sched self-detected stall|rcu: INFO:|RCU stall|refcount_t|Kernel panic|kernel stack overflow|soft lockup|hung_task|UBSAN|KASAN|list_add corruption|list_del corruption|unreferenced object|Call Trace'
+bad_lines=$(printf '%s\n' "$K" | grep -nE "$BAD" || true)
+if [ -n "$bad_lines" ]; then
+    failed=$((failed + 1))
+    echo "FAIL kernel-log: $(printf '%s\n' "$bad_lines" | wc -l) suspicious line(s):"
+    printf '%s\n' "$bad_lines" | head -n 60 | sed 's/^/  kernel.log:/'
+fi
+if ! printf '%s\n' "$R" | grep -q '^NFLUA-DONE'; then
+    # Only counted on its own when every case has its result (else that case already failed).
+    if [ $failed = 0 ]; then failed=$((failed + 1)); echo "FAIL vm: the guest did not report NFLUA-DONE"; fi
+    [ -z "$HUNG" ] || echo "run.sh: the VM was killed after ${TIMEOUT}s${running:+ while running case '$running'}"
+fi
+
+boot=$(printf '%s\n' "$R" | sed -n 's/^NFLUA-START [^ ]* uptime=//p' | head -n1)
+echo "run.sh: initramfs $(secs "$t0" "$t1")s ($(du -k "$INITRD" | cut -f1) KiB), guest wall time $(secs "$t1" "$t2")s, first case at guest uptime ${boot:-?}s"
+if [ $failed -gt 0 ]; then
+    echo "run.sh: logs: $KLOG (kernel console)"
+    echo "run.sh:       $RLOG (case results and output)"
+    echo "run.sh:       $QLOG (qemu)"
+    if [ -s "$RLOG" ]; then echo "run.sh: case output:"; printf '%s\n' "$R" | sed 's/^/  /'; fi
+fi
+echo "$pass passed, $failed failed"
+[ $failed = 0 ]
