@@ -22,6 +22,11 @@
  * assume at most half of it is used. */
 #define NFLUA_CSTACK_OTHER	(THREAD_SIZE / 2)
 
+static inline struct nflua_cstack *nflua_guard(lua_State *L)
+{
+	return *(struct nflua_cstack **)lua_getextraspace(G(L)->mainthread);
+}
+
 static inline unsigned long nflua_sp(void)
 {
 	return (unsigned long)__builtin_frame_address(0);
@@ -37,9 +42,21 @@ void nflua_cstack_enter(struct nflua_cstack *g)
 		avail = NFLUA_CSTACK_OTHER;
 	usable = avail > NFLUA_CSTACK_RESERVE + 2 * NFLUA_CSTACK_BAND ?
 		 avail - NFLUA_CSTACK_RESERVE - NFLUA_CSTACK_BAND : NFLUA_CSTACK_BAND;
+	g->entry = g->lowest = sp;
 	g->soft = sp - usable;
 	g->hard = g->soft - NFLUA_CSTACK_BAND;
 	g->overflow_at = 0;
+	g->steps = 0;
+}
+
+void nflua_api_step(lua_State *L)
+{
+	struct nflua_cstack *g = nflua_guard(L);
+
+	/* only inside a protected call may the charge raise an error; outside (nflua's own
+	 * calls around lua_pcall, lua_close) the steps wait for the next charge */
+	if (g && ++g->steps >= NFLUA_STEP_BATCH && L->errorJmp)
+		nflua_charge_steps(L, g);
 }
 
 /*
@@ -50,13 +67,16 @@ void nflua_cstack_enter(struct nflua_cstack *g)
  */
 int nflua_ccall_limit(lua_State *L)
 {
-	struct nflua_cstack *g = *(struct nflua_cstack **)lua_getextraspace(G(L)->mainthread);
+	struct nflua_cstack *g = nflua_guard(L);
 	unsigned long sp = nflua_sp();
 	int n = getCcalls(L);
 
-	if (!g || sp > g->soft) {
-		if (g)
-			g->overflow_at = 0;
+	if (!g)
+		return NFLUA_MAXCCALLS;
+	if (sp < g->lowest)
+		g->lowest = sp;
+	if (sp > g->soft) {
+		g->overflow_at = 0;
 		return NFLUA_MAXCCALLS;
 	}
 	if (g->overflow_at == 0)

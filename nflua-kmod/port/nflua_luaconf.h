@@ -71,6 +71,11 @@
 #define luai_makeseed(L)		((unsigned int)get_random_u32())
 #define l_randomizePivot()	((unsigned int)get_random_u32())
 
+/* Library work counts against the budget (see nflua_libc.h). */
+#define lua_lock(L)		nflua_api_step(L)
+#define lua_unlock(L)		((void)0)
+#define luai_matchstep(L)	nflua_api_step(L)
+
 /* Lua's error functions do not return, but objtool cannot know that across object files and
  * would warn at every call; letting the compiler emit the (dead) return paths keeps the build
  * free of warnings. */

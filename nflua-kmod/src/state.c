@@ -22,6 +22,8 @@
 
 #define NFLUA_HOOK_STEP		1000U	/* budget granularity, in VM instructions */
 
+static void nflua_count_hook(lua_State *L, lua_Debug *ar);
+
 /*
  * Lua's allocator. Refuses past maxalloc (Lua then collects garbage and retries, and raises
  * "not enough memory" if that is not enough). Lua runs with the state's spinlock held, so it
@@ -59,6 +61,46 @@ static void *nflua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
+/* Pushes "chunk:line: " of the innermost Lua function running (the budget may run out inside
+ * a C function such as string.find, whose caller is the place to name). */
+static void nflua_where(lua_State *L)
+{
+	lua_Debug ar;
+	int level;
+
+	for (level = 0; level < 4 && lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "Sl", &ar);
+		if (ar.currentline > 0) {
+			lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+			return;
+		}
+	}
+	lua_pushliteral(L, "");
+}
+
+/* Raises the budget error (with the position of the running Lua function, if any). */
+static void nflua_budget_error(lua_State *L, struct nflua_state *s)
+{
+	if (!s->exhausted) {
+		s->exhausted = true;
+		s->budget_hits++;
+	}
+	/* every instruction from now on fails, so the error cannot be caught and ignored */
+	lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, 1);
+	nflua_where(L);
+	lua_pushfstring(L, "instruction budget exhausted (%d instructions)", (int)s->budget);
+	lua_concat(L, 2);
+	lua_error(L);
+}
+
+static bool nflua_charge(struct nflua_state *s, u32 n)
+{
+	if (s->exhausted)
+		return false;
+	s->used += min(n, s->budget);
+	return s->used < s->budget;
+}
+
 /*
  * The budget: a count hook every hook_step instructions. Once the call has used its budget,
  * the hook fires on every instruction and raises an error each time, so a script cannot catch
@@ -68,21 +110,21 @@ static void nflua_count_hook(lua_State *L, lua_Debug *ar)
 {
 	struct nflua_state *s = nflua_state_of(L);
 
-	if (!s->exhausted) {
-		s->used += s->hook_step;
-		if (s->used < s->budget) {
-			if (lua_gethookcount(L) != (int)s->hook_step)	/* a coroutine left at 1 */
-				lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, s->hook_step);
-			return;
-		}
-		s->exhausted = true;
-		s->budget_hits++;
-	}
-	lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, 1);
-	luaL_where(L, 0);
-	lua_pushfstring(L, "instruction budget exhausted (%d instructions)", (int)s->budget);
-	lua_concat(L, 2);
-	lua_error(L);
+	if (!nflua_charge(s, s->hook_step))
+		nflua_budget_error(L, s);
+	if (lua_gethookcount(L) != (int)s->hook_step)	/* a coroutine left at 1 */
+		lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, s->hook_step);
+}
+
+/* Library work (API calls, pattern-match steps): see nflua_libc.h. */
+void nflua_charge_steps(lua_State *L, struct nflua_cstack *g)
+{
+	struct nflua_state *s = container_of(g, struct nflua_state, cstack);
+	u32 n = g->steps;
+
+	g->steps = 0;
+	if (!nflua_charge(s, n))
+		nflua_budget_error(L, s);
 }
 
 /* Message handler: makes any error value a string, inside the protected call (a __tostring
@@ -129,6 +171,7 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 	lua_pushlightuserdata(L, &c);
 	status = lua_pcall(L, 1, 0, base + 1);
 	s->calls++;
+	s->stack_peak = max(s->stack_peak, s->cstack.entry - s->cstack.lowest);
 	if (status == LUA_OK) {
 		lua_settop(L, base);
 		return reply->err;
@@ -369,8 +412,9 @@ int nflua_state_describe(struct nflua_state *s, bool full, struct nflua_reply *r
 		      s->name, sep, s->maxalloc, sep, s->mem, sep, s->peak, sep, s->budget, sep,
 		      s->rules, sep, s->calls, sep, s->errors, sep, s->budget_hits);
 	if (full)
-		n += scnprintf(buf + n, sizeof(buf) - n, "\nalloc_fails=%llu\nqueued=%u\ndropped=%llu",
-			       s->alloc_fails, queued, dropped);
+		n += scnprintf(buf + n, sizeof(buf) - n,
+			       "\nalloc_fails=%llu\nqueued=%u\ndropped=%llu\nstack_peak=%lu",
+			       s->alloc_fails, queued, dropped, s->stack_peak);
 	spin_unlock_bh(&s->lock);
 	err = nflua_reply_add(reply, buf, n);
 	if (err)

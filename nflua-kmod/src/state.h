@@ -31,6 +31,7 @@ struct nflua_state {
 	u32 used;			/* instructions run by the current call */
 	bool exhausted;			/* the current call ran out of budget */
 	size_t mem, peak;
+	unsigned long stack_peak;	/* deepest C stack use by Lua measured, bytes */
 	u64 calls, errors, budget_hits, alloc_fails;
 	unsigned int rules;		/* iptables rules using this state (registry mutex) */
 	struct nflua_channel chan;	/* what scripts send to user space */

@@ -118,11 +118,25 @@ struct lua_State;
  * handled, "error in error handling". docs/kernel-lua.md has the measured numbers.
  */
 struct nflua_cstack {
+	unsigned long entry;		/* frame address where Lua was entered */
 	unsigned long soft, hard;	/* stack grows down: limits are lower addresses */
+	unsigned long lowest;		/* deepest frame address seen by a check */
 	int overflow_at;		/* C-call count where "C stack overflow" was raised */
+	unsigned int steps;		/* library work not yet charged to the budget */
 };
 void nflua_cstack_enter(struct nflua_cstack *g);
 int nflua_ccall_limit(struct lua_State *L);
+
+/*
+ * The budget also bounds work done inside one C function, where the count hook cannot fire
+ * (a backtracking pattern match, table.move over a huge range, sorting): every Lua API call
+ * (lua_lock, which Lua calls on entry to each) and every pattern-match step costs one
+ * instruction, charged in batches by nflua_charge_steps (src/state.c), which may raise the
+ * budget error, but only inside a protected call.
+ */
+#define NFLUA_STEP_BATCH	1024
+void nflua_api_step(struct lua_State *L);
+void nflua_charge_steps(struct lua_State *L, struct nflua_cstack *g);
 
 long long nflua_numidiv(struct lua_State *L, long long a, long long b);
 long long nflua_nummod(struct lua_State *L, long long a, long long b);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Lua includes <stdarg.h>: the compiler's own (the kernel's linux/stdarg.h, where it exists). */
+/* <stdarg.h>: the kernel's (linux/stdarg.h since 5.15) or the compiler's. Kernel headers
+ * include this too (5.10's linux/kernel.h), so it must not pull in anything else. */
 #if __has_include(<linux/stdarg.h>)
 #include <linux/stdarg.h>
 #else
 #include_next <stdarg.h>
 #endif
-#include "nflua_libc.h"
