@@ -48,7 +48,7 @@ print_env() {
     [ ! -s "$OUT/warning" ] || cat "$OUT/warning" >&2
 }
 
-STAMP="pin=$PIN_ABI/$PIN_VER suite=$SUITE layout=2"  # bump layout when the extraction changes
+STAMP="pin=$PIN_ABI/$PIN_VER suite=$SUITE layout=3"  # bump layout when the extraction changes
 if [ -f "$OUT/env" ] && [ -f "$OUT/.stamp" ] && [ "$(head -n1 "$OUT/.stamp")" = "$STAMP" ] &&
    [ "$(sed -n 2p "$OUT/.stamp")" = "root=$OUT" ]; then
     print_env
@@ -102,7 +102,7 @@ download() {
 }
 
 MANIFEST=$DEBS/$PIN_ABI=$PIN_VER.manifest
-ABI= VER= WARN=
+ABI='' VER='' WARN=''
 if [ -f "$MANIFEST" ]; then
     # Already resolved (possibly to a fallback) and downloaded earlier: stay offline.
     read -r ABI VER WARN_FLAG <"$MANIFEST" || true
@@ -200,7 +200,7 @@ MODROOT=$OUT/modroot
 KVER=$KVER
 EOF
 if [ -n "$WARN" ]; then echo "$WARN" >"$NEW/warning"; fi
-if [ -n "$CCNOTE" ]; then echo "$CCNOTE" >>"$NEW/warning"; fi
+if [ -n "$CCNOTE" ]; then echo "# $CCNOTE" >>"$NEW/env"; echo "fetch-kernel: $CCNOTE" >&2; fi
 printf '%s\nroot=%s\nresolved=%s/%s\n' "$STAMP" "$OUT" "$ABI" "$VER" >"$NEW/.stamp"
 
 rm -rf "$OUT"

@@ -13,6 +13,10 @@ PKGS=(
     # module build against the extracted Debian headers: compiler, and the runtime libraries of
     # the prebuilt kbuild tools (objtool, modpost, sign-file); pahole for 6.x module BTF
     gcc-12 gcc make libc6-dev binutils libelf1 libssl3 dwarves
+    # nflua-kmod: unpacking and patching Lua's source
+    tar patch
+    # scripts/lint.sh
+    shellcheck git
 )
 PKGS+=("$@")
 

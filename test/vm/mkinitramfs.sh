@@ -57,9 +57,12 @@ TMP=$(mktemp -d "$WORK/tmp.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 mkcpio() { # DIR OUT.gz LEVEL
-    (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -n "-$3" >"$2.tmp"
-    mv "$2.tmp" "$2"
+    (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -n "-$3" >"$2.tmp$$"
+    mv "$2.tmp$$" "$2"
 }
+# Parallel runs (one per kernel) share the caches: build each cache entry under a lock.
+exec 8>"$WORK/.lock"
+flock 8
 
 # ------------------------------------------------------------------ 1. base layer
 BASE_FORMAT=3   # bump when the base layout changes
@@ -183,6 +186,7 @@ if [ ! -f "$MODCACHE/.done" ]; then
     done
     touch "$MODCACHE/.done"
 fi
+flock -u 8
 M=$TMP/mods
 MD=$M/usr/lib/modules/$KVER
 mkdir -p "$MD"
@@ -243,6 +247,6 @@ done
 if [ "$(id -u)" = 0 ]; then mknod -m 600 "$G/dev/console" c 5 1; fi
 mkcpio "$G" "$TMP/guest.cpio.gz" 1
 
-cat "$BASE" "$TMP/mods.cpio.gz" "$TMP/guest.cpio.gz" >"$OUTF.tmp"
-mv "$OUTF.tmp" "$OUTF"
+cat "$BASE" "$TMP/mods.cpio.gz" "$TMP/guest.cpio.gz" >"$OUTF.tmp$$"
+mv "$OUTF.tmp$$" "$OUTF"
 echo "mkinitramfs: $OUTF ($(du -k "$OUTF" | cut -f1) KiB; kernel $KVER; $(find "$MD" -name '*.ko' | wc -l) modules; $n cases)" >&2

@@ -12,7 +12,8 @@
 #                        in a case file wins)
 #   --append ARGS        extra kernel command line
 #   --out DIR            logs and initramfs (default build/vm/KEY)
-# Environment: NFLUA_VM_ACCEL=tcg|kvm forces the accelerator; NFLUA_VM_MEM (MiB, default 1024),
+# Environment: NFLUA_VM_ACCEL=tcg|kvm forces the accelerator, NFLUA_VM_CPU the -cpu model;
+# NFLUA_VM_MEM (MiB, default 1024),
 # NFLUA_VM_SMP (default 2); NFLUA_CACHE (see scripts/fetch-kernel.sh).
 # Exit status 0 only if every case passed exactly once, the guest said NFLUA-DONE and the kernel
 # log is clean. Last line: "N passed, M failed".
@@ -25,7 +26,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 
 [ $# -ge 1 ] || die "usage: $0 KEY [--cases a,b] [--case-dir DIR] [--ko FILE]... [--file SRC:DEST]... [--mod NAME]... [--timeout SECS] [--case-timeout SECS] [--append ARGS] [--out DIR]"
 KEY=$1; shift
-CASES= CASEDIR=$HERE/cases TIMEOUT=900 CASE_TIMEOUT= APPEND= OUTDIR=$ROOT/build/vm/$KEY
+CASES='' CASEDIR=$HERE/cases TIMEOUT=900 CASE_TIMEOUT='' APPEND='' OUTDIR=$ROOT/build/vm/$KEY
 MKARGS=()
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || die "option $1 needs a value"
@@ -73,9 +74,18 @@ ACCEL=${NFLUA_VM_ACCEL:-}
 if [ -z "$ACCEL" ]; then
     if [ ! -d /sys/module/kvm_pvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then ACCEL=kvm; else ACCEL=tcg; fi
 fi
+# QEMU before 8.1 (bookworm has 7.2) calls its cmpxchg16b helper under TCG without syncing the
+# lazily computed flags, so EFLAGS after CMPXCHG16B is garbage (8.1 inlined the instruction and
+# fixed it). 6.12's SLUB fast path (this_cpu_try_cmpxchg128 + jne) then double-faults within
+# seconds of boot. Hiding CX16 makes the kernel use its cmpxchg16b emulation instead.
+CPU=max
+qv=$(qemu-system-x86_64 --version | sed -n '1s/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+if [ -n "$qv" ] && [ "$(echo "$qv" | awk '{ print ($1 * 100 + $2 < 801) }')" = 1 ]; then
+    CPU=max,-cx16
+fi
 case $ACCEL in
-    kvm) ACCEL_ARGS=(-accel kvm -cpu host) ;;
-    tcg) ACCEL_ARGS=(-accel tcg -cpu max) ;;
+    kvm) ACCEL_ARGS=(-accel kvm -cpu "${NFLUA_VM_CPU:-host}") ;;
+    tcg) ACCEL_ARGS=(-accel tcg -cpu "${NFLUA_VM_CPU:-$CPU}") ;;
     *) die "NFLUA_VM_ACCEL must be tcg or kvm" ;;
 esac
 
@@ -84,7 +94,7 @@ CMDLINE="console=ttyS0 loglevel=7 panic=-1 rdinit=/init"
 [ -z "$CASE_TIMEOUT" ] || CMDLINE="$CMDLINE nflua.timeout=$CASE_TIMEOUT"
 [ -z "$APPEND" ] || CMDLINE="$CMDLINE $APPEND"
 
-echo "run.sh: booting $KVER ($ACCEL), ${#EXPECT[@]} case(s), limit ${TIMEOUT}s"
+echo "run.sh: booting $KVER (${ACCEL_ARGS[*]}), ${#EXPECT[@]} case(s), limit ${TIMEOUT}s"
 set +e
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${ACCEL_ARGS[@]}" \
     -m "${NFLUA_VM_MEM:-1024}" -smp "${NFLUA_VM_SMP:-2}" \
@@ -133,7 +143,8 @@ for c in "${EXPECT[@]}"; do
 done
 
 # The kernel log must be clean. Any of these, anywhere (including boot), is a failure.
-BAD='BUG|WARNING|Oops|general protection|stack-protector|sleeping function called from invalid context|rcu_sched self-detected stall|rcu: INFO:|RCU stall|refcount_t|Kernel panic|kernel stack overflow|soft lockup|hung_task|UBSAN|KASAN|list_add corruption|list_del corruption|unreferenced object|Call Trace'
+# (BUG and WARNING as words, so "DEBUG" does not count; "Call trace" is arm64's spelling.)
+BAD='\<BUG\>|\<WARNING\>|Oops|general protection|stack-protector|sleeping function called from invalid context|rcu_sched self-detected stall|rcu: INFO:|RCU stall|refcount_t|Kernel panic|kernel stack overflow|soft lockup|hung_task|UBSAN|KASAN|list_add corruption|list_del corruption|unreferenced object|Call [Tt]race'
 bad_lines=$(printf '%s\n' "$K" | grep -nE "$BAD" || true)
 if [ -n "$bad_lines" ]; then
     failed=$((failed + 1))
@@ -152,7 +163,12 @@ if [ $failed -gt 0 ]; then
     echo "run.sh: logs: $KLOG (kernel console)"
     echo "run.sh:       $RLOG (case results and output)"
     echo "run.sh:       $QLOG (qemu)"
-    if [ -s "$RLOG" ]; then echo "run.sh: case output:"; printf '%s\n' "$R" | sed 's/^/  /'; fi
+    # output of the cases that did not pass
+    printf '%s\n' "$R" | awk '
+        /^NFLUA-START / { c = $2; buf = $0 "\n"; next }
+        c != "" { buf = buf $0 "\n" }
+        /^NFLUA-RESULT / && $2 == c { if ($3 != "PASS") printf "%s", buf; c = "" }
+        END { if (c != "") printf "%s", buf }' | sed 's/^/  /'
 fi
 echo "$pass passed, $failed failed"
 [ $failed = 0 ]

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # /test/lib.sh: helpers for test cases (busybox ash). Use with `. /test/lib.sh`.
 #
 # busybox-static's sh runs its own applets before searching $PATH, so `ip`, `modprobe`,
