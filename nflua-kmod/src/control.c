@@ -450,14 +450,14 @@ static ssize_t nflua_write(struct file *file, const char __user *ubuf, size_t co
 	while (done < count && !c->out && !c->waiting) {
 		if (!c->in_body) {
 			ret = nflua_write_header(c, ubuf + done, count - done);
-			if (ret == -EINVAL) {	/* malformed: the rest of this write is discarded */
+			if (ret < 0) {
 				nflua_request_reset(c);
-				done = count;
-				ret = 0;
+				if (ret == -EINVAL) {	/* malformed, reply queued: discard the rest */
+					done = count;
+					ret = 0;
+				}
 				break;
 			}
-			if (ret < 0)
-				break;
 			done += ret;
 		} else {
 			size_t n = min(count - done, c->req.len - c->got);

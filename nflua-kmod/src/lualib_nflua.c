@@ -15,6 +15,7 @@
 
 #include "state.h"
 #include "lualib_nflua.h"
+#include "packet.h"
 
 /* load() for text only: Lua does not verify bytecode, and a crafted binary chunk reads and
  * writes memory outside the VM. The original load is the upvalue. */
@@ -118,4 +119,5 @@ void nflua_openlibs(lua_State *L)
 	lua_getfield(L, -1, LUA_STRLIBNAME);
 	nflua_unset(L, -1, "dump");	/* bytecode is never loaded, so never made */
 	lua_pop(L, 2);
+	nflua_state_of(L)->pkt = nflua_packet_openlib(L);
 }

@@ -9,6 +9,7 @@
 #include "nflua.h"
 #include "control.h"
 #include "netns.h"
+#include "xt_lua_glue.h"
 
 atomic_long_t nflua_mem_total = ATOMIC_LONG_INIT(0);
 
@@ -75,12 +76,17 @@ static int __init nflua_init(void)
 	err = nflua_netns_init();
 	if (err)
 		return err;
-	err = nflua_control_init();
+	err = nflua_xt_init();
 	if (err)
 		goto err_netns;
+	err = nflua_control_init();
+	if (err)
+		goto err_xt;
 	pr_info("nflua %s (Lua 5.4.7) loaded\n", NFLUA_VERSION);
 	return 0;
 
+err_xt:
+	nflua_xt_exit();
 err_netns:
 	nflua_netns_exit();
 	return err;
@@ -91,6 +97,7 @@ static void __exit nflua_exit(void)
 	long leaked;
 
 	nflua_control_exit();
+	nflua_xt_exit();
 	nflua_netns_exit();
 	leaked = atomic_long_read(&nflua_mem_total);
 	if (leaked)

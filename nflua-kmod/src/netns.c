@@ -54,6 +54,33 @@ struct nflua_state *nflua_netns_find(struct net *net, const char *name, struct n
 	return s;
 }
 
+struct nflua_state *nflua_netns_rule_get(struct net *net, const char *name)
+{
+	struct nflua_net *nn = nflua_net(net);
+	struct nflua_state *s;
+
+	mutex_lock(&nn->lock);
+	s = nflua_lookup(nn, name);
+	if (s) {
+		nflua_state_get(s);
+		s->rules++;
+	}
+	mutex_unlock(&nn->lock);
+	return s;
+}
+
+/* The state may already be unlinked (its namespace is going away): it only needs its count
+ * and reference dropped. */
+void nflua_netns_rule_put(struct net *net, struct nflua_state *s)
+{
+	struct nflua_net *nn = nflua_net(net);
+
+	mutex_lock(&nn->lock);
+	s->rules--;
+	mutex_unlock(&nn->lock);
+	nflua_state_put(s);
+}
+
 int nflua_netns_create(struct net *net, const char *name, size_t maxalloc, u32 budget,
 		       struct nflua_reply *reply)
 {

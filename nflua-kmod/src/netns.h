@@ -19,5 +19,8 @@ int nflua_netns_create(struct net *net, const char *name, size_t maxalloc, u32 b
 int nflua_netns_destroy(struct net *net, const char *name, struct nflua_reply *reply);
 int nflua_netns_list(struct net *net, struct nflua_reply *reply);
 int nflua_netns_describe(struct net *net, struct nflua_reply *reply);
+/* A rule's reference: counted in the state's 'rules' (destroy is refused while any). */
+struct nflua_state *nflua_netns_rule_get(struct net *net, const char *name);
+void nflua_netns_rule_put(struct net *net, struct nflua_state *s);
 
 #endif

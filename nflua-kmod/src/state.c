@@ -19,6 +19,10 @@
 #include "state.h"
 #include "reply.h"
 #include "lualib_nflua.h"
+#include "packet.h"
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/x_tables.h>
 
 #define NFLUA_HOOK_STEP		1000U	/* budget granularity, in VM instructions */
 
@@ -159,7 +163,8 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 	int status, err;
 
 	if (!L) {
-		nflua_reply_error(reply, ENOENT, "state '%s' was destroyed", s->name);
+		if (reply)
+			nflua_reply_error(reply, ENOENT, "state '%s' was destroyed", s->name);
 		return ENOENT;
 	}
 	s->used = 0;
@@ -174,7 +179,7 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 	s->stack_peak = max(s->stack_peak, s->cstack.entry - s->cstack.lowest);
 	if (status == LUA_OK) {
 		lua_settop(L, base);
-		return reply->err;
+		return reply ? reply->err : 0;
 	}
 	s->errors++;
 	if (s->exhausted)
@@ -184,7 +189,9 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 	else
 		err = EINVAL;
 	msg = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-	if (msg)
+	if (!reply)
+		pr_notice_ratelimited("%s: %.200s\n", s->name, msg ?: "error object is not a string");
+	else if (msg)
 		nflua_reply_error_str(reply, err, msg, len);
 	else
 		nflua_reply_error(reply, err, "error object is not a string");
@@ -274,6 +281,89 @@ int nflua_state_send(struct nflua_state *s, const char *data, size_t len,
 	err = nflua_state_pcall(s, nflua_send_fn, &m, reply);
 	spin_unlock_bh(&s->lock);
 	return err;
+}
+
+/* ---- the packet path: softirq, or process context with bottom halves disabled ---- */
+
+struct nflua_packet_call {
+	const char *function;
+	struct nflua_packet *p;
+	bool target;
+	unsigned int verdict;	/* target: NF_* or XT_CONTINUE; match: 1 = matched */
+};
+
+static const struct {
+	const char *name;
+	unsigned int verdict;
+} nflua_verdicts[] = {
+	{ "continue", XT_CONTINUE },
+	{ "accept", NF_ACCEPT },
+	{ "drop", NF_DROP },
+	{ "reset", NF_DROP },	/* and a TCP reset (xt_lua.c) */
+};
+
+static int nflua_packet_fn(lua_State *L, void *ctx)
+{
+	struct nflua_packet_call *c = ctx;
+	struct nflua_state *s = nflua_state_of(L);
+	size_t i;
+
+	if (lua_getglobal(L, c->function) != LUA_TFUNCTION)
+		return luaL_error(L, "no function '%s' in state '%s'", c->function, s->name);
+	nflua_packet_push(L);
+	lua_call(L, 1, 1);
+	if (!c->target) {
+		if (lua_isboolean(L, -1) || lua_isnil(L, -1)) {
+			c->verdict = lua_toboolean(L, -1);
+			return 0;
+		}
+	} else if (lua_type(L, -1) == LUA_TSTRING) {
+		const char *v = lua_tostring(L, -1);
+
+		for (i = 0; i < ARRAY_SIZE(nflua_verdicts); i++) {
+			if (strcmp(v, nflua_verdicts[i].name) == 0) {
+				c->verdict = nflua_verdicts[i].verdict;
+				if (i == 3)
+					c->p->verdict_reset = true;
+				return 0;
+			}
+		}
+	}
+	s->bad_results++;
+	pr_notice_ratelimited("%s: %s returned %s %s, not %s\n", s->name, c->function,
+			      luaL_typename(L, -1), lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "",
+			      c->target ? "a verdict" : "a boolean");
+	return 0;
+}
+
+static unsigned int nflua_state_packet(struct nflua_state *s, struct nflua_packet_call *c)
+{
+	spin_lock_bh(&s->lock);
+	if (s->L) {
+		*s->pkt = c->p;
+		if (nflua_state_pcall(s, nflua_packet_fn, c, NULL))
+			c->verdict = c->target ? XT_CONTINUE : 0;
+		*s->pkt = NULL;
+		if (!c->target && c->verdict)
+			s->matches++;
+	}
+	spin_unlock_bh(&s->lock);
+	return c->verdict;
+}
+
+bool nflua_state_match(struct nflua_state *s, const char *function, struct nflua_packet *p)
+{
+	struct nflua_packet_call c = { function, p, false, 0 };
+
+	return nflua_state_packet(s, &c);
+}
+
+unsigned int nflua_state_target(struct nflua_state *s, const char *function,
+				struct nflua_packet *p)
+{
+	struct nflua_packet_call c = { function, p, true, XT_CONTINUE };
+
+	return nflua_state_packet(s, &c);
 }
 
 static void nflua_state_set_budget(struct nflua_state *s, u32 budget)
@@ -408,13 +498,13 @@ int nflua_state_describe(struct nflua_state *s, bool full, struct nflua_reply *r
 	nflua_channel_counts(&s->chan, &queued, &dropped);
 	spin_lock_bh(&s->lock);
 	n = scnprintf(buf, sizeof(buf),
-		      "name=%s%cmaxalloc=%zu%cmem=%zu%cpeak=%zu%cbudget=%u%crules=%u%ccalls=%llu%cerrors=%llu%cbudget_hits=%llu",
+		      "name=%s%cmaxalloc=%zu%cmem=%zu%cpeak=%zu%cbudget=%u%crules=%u%ccalls=%llu%cerrors=%llu%cbudget_hits=%llu%cmatches=%llu",
 		      s->name, sep, s->maxalloc, sep, s->mem, sep, s->peak, sep, s->budget, sep,
-		      s->rules, sep, s->calls, sep, s->errors, sep, s->budget_hits);
+		      s->rules, sep, s->calls, sep, s->errors, sep, s->budget_hits, sep, s->matches);
 	if (full)
 		n += scnprintf(buf + n, sizeof(buf) - n,
-			       "\nalloc_fails=%llu\nqueued=%u\ndropped=%llu\nstack_peak=%lu",
-			       s->alloc_fails, queued, dropped, s->stack_peak);
+			       "\nbad_results=%llu\nalloc_fails=%llu\nqueued=%u\ndropped=%llu\nstack_peak=%lu",
+			       s->bad_results, s->alloc_fails, queued, dropped, s->stack_peak);
 	spin_unlock_bh(&s->lock);
 	err = nflua_reply_add(reply, buf, n);
 	if (err)

@@ -33,6 +33,8 @@ struct nflua_state {
 	size_t mem, peak;
 	unsigned long stack_peak;	/* deepest C stack use by Lua measured, bytes */
 	u64 calls, errors, budget_hits, alloc_fails;
+	u64 matches, bad_results;	/* packet path: true results, results of the wrong type */
+	struct nflua_packet **pkt;	/* binding of the state's packet object */
 	unsigned int rules;		/* iptables rules using this state (registry mutex) */
 	struct nflua_channel chan;	/* what scripts send to user space */
 };
@@ -55,6 +57,13 @@ int nflua_state_execute(struct nflua_state *s, const char *chunkname, const char
 			size_t len, struct nflua_reply *reply);
 int nflua_state_send(struct nflua_state *s, const char *data, size_t len,
 		     struct nflua_reply *reply);
+struct nflua_packet;
+/* Match: true when FUNCTION(pkt) returned true; errors and bad results give false. */
+bool nflua_state_match(struct nflua_state *s, const char *function, struct nflua_packet *p);
+/* Target: the verdict FUNCTION(pkt) returned (docs/lua-api.md), XT_CONTINUE on any error. */
+unsigned int nflua_state_target(struct nflua_state *s, const char *function,
+				struct nflua_packet *p);
+
 /* key=value description; 'full' adds every counter, one per line */
 int nflua_state_describe(struct nflua_state *s, bool full, struct nflua_reply *reply);
 

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The packet object. One userdata per state, made once and rebound to each packet: no
+ * allocation per packet, and a reference a script keeps past its call finds the binding gone
+ * ("packet used outside its call"). Bytes are read with skb_header_pointer/skb_copy_bits only,
+ * so non-linear and GSO/GRO packets read correctly and never out of bounds; only what a
+ * script asks for is copied.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/skbuff.h>
+#include <linux/netfilter/x_tables.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_ecache.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "packet.h"
+
+#define NFLUA_PACKET_MT		"nflua.packet"
+#define NFLUA_PACKET_KEY	"nflua.packet.object"
+
+bool nflua_packet_init(struct nflua_packet *p, struct sk_buff *skb,
+		       const struct xt_action_param *par)
+{
+	memset(p, 0, sizeof(*p));
+	p->skb = skb;
+	p->par = par;
+	p->nhoff = skb_network_offset(skb);
+	if (skb->len < p->nhoff)
+		return false;
+	p->len = skb->len - p->nhoff;
+
+	if (xt_family(par) == NFPROTO_IPV4 || (xt_family(par) == NFPROTO_UNSPEC &&
+					       skb->protocol == htons(ETH_P_IP))) {
+		struct iphdr _iph;
+		const struct iphdr *iph = skb_header_pointer(skb, p->nhoff, sizeof(_iph), &_iph);
+
+		if (!iph || iph->version != 4 || iph->ihl < 5)
+			return false;
+		p->family = 4;
+		p->l4off = iph->ihl * 4;
+		/* a later fragment has no transport header */
+		p->proto = (ntohs(iph->frag_off) & IP_OFFSET) ? 0 : iph->protocol;
+	} else {
+		unsigned int off = 0;
+		unsigned short fragoff = 0;
+		int proto;
+
+		p->family = 6;
+		proto = ipv6_find_hdr(skb, &off, -1, &fragoff, NULL);
+		if (proto < 0 || off < p->nhoff)
+			return false;
+		p->l4off = off - p->nhoff;
+		p->proto = fragoff ? 0 : proto;
+	}
+	if (p->l4off > p->len)
+		return false;
+
+	p->payoff = p->l4off;
+	switch (p->proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr _th;
+		const struct tcphdr *th = skb_header_pointer(skb, p->nhoff + p->l4off,
+							     sizeof(_th), &_th);
+
+		if (th && th->doff >= 5 && p->l4off + th->doff * 4 <= p->len) {
+			p->payoff = p->l4off + th->doff * 4;
+			p->l4ok = true;
+		}
+		break;
+	}
+	case IPPROTO_UDP:
+		if (p->l4off + sizeof(struct udphdr) <= p->len) {
+			p->payoff = p->l4off + sizeof(struct udphdr);
+			p->l4ok = true;
+		}
+		break;
+	}
+	return true;
+}
+
+bool nflua_packet_has_tcp_payload(const struct nflua_packet *p)
+{
+	return p->proto == IPPROTO_TCP && p->l4ok && p->payoff < p->len;
+}
+
+static struct nflua_packet *nflua_checkpacket(lua_State *L)
+{
+	struct nflua_packet **pp = luaL_checkudata(L, 1, NFLUA_PACKET_MT);
+
+	if (!*pp)
+		luaL_error(L, "packet used outside its call");
+	return *pp;
+}
+
+/* Pushes bytes [off, off + n) of the packet (offsets from the network header) as a string. */
+static void nflua_pushbytes(lua_State *L, struct nflua_packet *p, unsigned int off, unsigned int n)
+{
+	luaL_Buffer b;
+	char *dst = luaL_buffinitsize(L, &b, n);
+
+	if (skb_copy_bits(p->skb, p->nhoff + off, dst, n) < 0)
+		luaL_error(L, "packet bytes %u-%u are out of reach", off, off + n);
+	luaL_pushresultsize(&b, n);
+}
+
+/* Lua's string.sub rules for i, j over a range of n bytes; returns the count, start in *from. */
+static unsigned int nflua_subrange(lua_State *L, int arg, unsigned int n, unsigned int *from)
+{
+	lua_Integer i = luaL_optinteger(L, arg, 1);
+	lua_Integer j = luaL_optinteger(L, arg + 1, -1);
+
+	if (i < 0)
+		i = max_t(lua_Integer, (lua_Integer)n + i + 1, 1);
+	else if (i == 0)
+		i = 1;
+	if (j < 0)
+		j = (lua_Integer)n + j + 1;
+	else if (j > (lua_Integer)n)
+		j = n;
+	if (i > j)
+		return 0;
+	*from = i - 1;
+	return j - i + 1;
+}
+
+/* pkt:bytes([i [, j]]): the packet from the network header, like string.sub */
+static int nflua_packet_bytes(lua_State *L)
+{
+	struct nflua_packet *p = nflua_checkpacket(L);
+	unsigned int from = 0, n = nflua_subrange(L, 2, p->len, &from);
+
+	nflua_pushbytes(L, p, from, n);
+	return 1;
+}
+
+/* pkt:payload([i [, j]]): the transport payload (TCP, UDP), like string.sub */
+static int nflua_packet_payload(lua_State *L)
+{
+	struct nflua_packet *p = nflua_checkpacket(L);
+	unsigned int from = 0, n;
+
+	if (!p->l4ok) {
+		lua_pushliteral(L, "");
+		return 1;
+	}
+	n = nflua_subrange(L, 2, p->len - p->payoff, &from);
+	nflua_pushbytes(L, p, p->payoff + from, n);
+	return 1;
+}
+
+/*
+ * pkt:unpack(fmt [, pos]): string.unpack over the packet from the network header, pos 1-based.
+ * Copies only the bytes the format needs (formats of fixed size only).
+ */
+static int nflua_packet_unpack(lua_State *L)
+{
+	struct nflua_packet *p = nflua_checkpacket(L);
+	lua_Integer pos = luaL_optinteger(L, 3, 1), size;
+
+	luaL_checkstring(L, 2);	/* the format */
+
+	luaL_argcheck(L, pos >= 1 && pos <= (lua_Integer)p->len + 1, 3, "initial position out of packet");
+	lua_settop(L, 2);
+	lua_pushvalue(L, lua_upvalueindex(1));	/* string.packsize */
+	lua_pushvalue(L, 2);
+	lua_call(L, 1, 1);	/* errors for variable-length formats */
+	size = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	if (size < 0 || size > (lua_Integer)p->len - (pos - 1))
+		return luaL_error(L, "data too short: %d bytes at position %d of a %d-byte packet",
+				  (int)size, (int)pos, (int)p->len);
+	lua_pushvalue(L, lua_upvalueindex(2));	/* string.unpack */
+	lua_pushvalue(L, 2);
+	nflua_pushbytes(L, p, pos - 1, size);
+	lua_call(L, 2, LUA_MULTRET);
+	/* the last result is the next position in the copy: make it one in the packet */
+	lua_pushinteger(L, lua_tointeger(L, -1) + pos - 1);
+	lua_replace(L, -2);
+	return lua_gettop(L) - 2;
+}
+
+static void nflua_pushaddr(lua_State *L, struct nflua_packet *p, bool src)
+{
+	char buf[48];
+
+	if (p->family == 4) {
+		__be32 _a, *a = skb_header_pointer(p->skb, p->nhoff + (src ? 12 : 16), 4, &_a);
+
+		if (!a)
+			goto fail;
+		snprintf(buf, sizeof(buf), "%pI4", a);
+	} else {
+		struct in6_addr _a, *a = skb_header_pointer(p->skb, p->nhoff + (src ? 8 : 24),
+							    sizeof(_a), &_a);
+
+		if (!a)
+			goto fail;
+		snprintf(buf, sizeof(buf), "%pI6c", a);
+	}
+	lua_pushstring(L, buf);
+	return;
+fail:
+	lua_pushnil(L);
+}
+
+static int nflua_pushport(lua_State *L, struct nflua_packet *p, bool src)
+{
+	__be16 _port, *port;
+
+	if (!p->l4ok || (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)) {
+		lua_pushnil(L);
+		return 1;
+	}
+	port = skb_header_pointer(p->skb, p->nhoff + p->l4off + (src ? 0 : 2), 2, &_port);
+	if (port)
+		lua_pushinteger(L, ntohs(*port));
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+/* pkt:mark([v]) and pkt:connmark([v]): get, or set and return the new value */
+static int nflua_packet_mark(lua_State *L)
+{
+	struct nflua_packet *p = nflua_checkpacket(L);
+
+	if (!lua_isnoneornil(L, 2))
+		p->skb->mark = (u32)luaL_checkinteger(L, 2);
+	lua_pushinteger(L, p->skb->mark);
+	return 1;
+}
+
+static int nflua_packet_connmark(lua_State *L)
+{
+	struct nflua_packet *p = nflua_checkpacket(L);
+#if IS_ENABLED(CONFIG_NF_CONNTRACK_MARK)
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(p->skb, &ctinfo);
+
+	if (!ct) {
+		luaL_pushfail(L);
+		return 1;
+	}
+	if (!lua_isnoneornil(L, 2)) {
+		u32 v = (u32)luaL_checkinteger(L, 2);
+
+		if (READ_ONCE(ct->mark) != v) {
+			WRITE_ONCE(ct->mark, v);
+			nf_conntrack_event_cache(IPCT_MARK, ct);
+		}
+	}
+	lua_pushinteger(L, READ_ONCE(ct->mark));
+#else
+	luaL_pushfail(L);
+#endif
+	return 1;
+}
+
+/* pkt:reset(): the target's verdict becomes a TCP reset to the sender (and a drop) */
+static int nflua_packet_reset(lua_State *L)
+{
+	struct nflua_packet *p = nflua_checkpacket(L);
+
+	lua_pushboolean(L, p->proto == IPPROTO_TCP);
+	if (p->proto == IPPROTO_TCP)
+		p->verdict_reset = true;
+	return 1;
+}
+
+static int nflua_packet_len(lua_State *L)
+{
+	lua_pushinteger(L, nflua_checkpacket(L)->len);
+	return 1;
+}
+
+static int nflua_packet_tostring(lua_State *L)
+{
+	struct nflua_packet *p = nflua_checkpacket(L);
+
+	nflua_pushbytes(L, p, 0, p->len);
+	return 1;
+}
+
+static const luaL_Reg nflua_packet_methods[] = {
+	{ "bytes", nflua_packet_bytes },
+	{ "payload", nflua_packet_payload },
+	{ "mark", nflua_packet_mark },
+	{ "connmark", nflua_packet_connmark },
+	{ "reset", nflua_packet_reset },
+	{ NULL, NULL }
+};
+
+/* Fields: pkt.family, .protocol, .src, .dst, .sport, .dport, .l4off, .payloadoff, .payloadlen */
+static int nflua_packet_index(lua_State *L)
+{
+	struct nflua_packet *p = nflua_checkpacket(L);
+	const char *k = luaL_checkstring(L, 2);
+
+	if (lua_getfield(L, lua_upvalueindex(1), k) != LUA_TNIL)
+		return 1;	/* a method */
+	if (strcmp(k, "family") == 0)
+		lua_pushinteger(L, p->family);
+	else if (strcmp(k, "protocol") == 0)
+		lua_pushinteger(L, p->proto);
+	else if (strcmp(k, "src") == 0 || strcmp(k, "dst") == 0)
+		nflua_pushaddr(L, p, k[0] == 's');
+	else if (strcmp(k, "sport") == 0 || strcmp(k, "dport") == 0)
+		nflua_pushport(L, p, k[0] == 's');
+	else if (strcmp(k, "l4off") == 0)
+		lua_pushinteger(L, p->l4off);
+	else if (strcmp(k, "payloadoff") == 0)
+		lua_pushinteger(L, p->payoff);
+	else if (strcmp(k, "payloadlen") == 0)
+		lua_pushinteger(L, p->l4ok ? p->len - p->payoff : 0);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+struct nflua_packet **nflua_packet_openlib(lua_State *L)
+{
+	struct nflua_packet **pp;
+
+	luaL_newmetatable(L, NFLUA_PACKET_MT);
+	luaL_newlib(L, nflua_packet_methods);
+	/* unpack works through the string library as it was at creation */
+	lua_getglobal(L, "string");
+	lua_getfield(L, -1, "packsize");
+	lua_getfield(L, -2, "unpack");
+	lua_pushcclosure(L, nflua_packet_unpack, 2);
+	lua_setfield(L, -3, "unpack");
+	lua_pop(L, 1);
+	lua_pushcclosure(L, nflua_packet_index, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, nflua_packet_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushcfunction(L, nflua_packet_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pushliteral(L, "packet");
+	lua_setfield(L, -2, "__name");
+	lua_pop(L, 1);
+
+	pp = lua_newuserdatauv(L, sizeof(*pp), 0);
+	*pp = NULL;
+	luaL_setmetatable(L, NFLUA_PACKET_MT);
+	lua_setfield(L, LUA_REGISTRYINDEX, NFLUA_PACKET_KEY);	/* anchored: never collected */
+	return pp;
+}
+
+void nflua_packet_push(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, NFLUA_PACKET_KEY);
+}

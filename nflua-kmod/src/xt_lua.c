@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtables match "lua" and target "LUA" (include/uapi/xt_lua.h): hand a packet to a Lua
+ * function of a named state. checkentry finds the state and takes a reference that the rule
+ * holds until destroy; match and target allocate nothing themselves and run under the
+ * state's lock with its instruction budget.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/skbuff.h>
+#include <linux/netfilter/x_tables.h>
+#include <net/netfilter/ipv4/nf_reject.h>
+#include <net/netfilter/ipv6/nf_reject.h>
+
+#include "xt_lua.h"
+#include "nflua.h"
+#include "netns.h"
+#include "packet.h"
+#include "state.h"
+#include "xt_lua_glue.h"
+
+static bool xt_lua_function_valid(const char *f)
+{
+	size_t i, n = strnlen(f, XT_LUA_FUNC_SIZE);
+
+	if (n == 0 || n == XT_LUA_FUNC_SIZE || isdigit(f[0]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum(f[i]) && f[i] != '_')
+			return false;
+	return true;
+}
+
+static int xt_lua_check(struct net *net, struct xt_lua_info *info, bool is_target)
+{
+	struct nflua_state *s;
+	size_t n = strnlen(info->state, XT_LUA_NAME_SIZE);
+
+	if (n == XT_LUA_NAME_SIZE || !nflua_name_valid(info->state, n)) {
+		pr_info_ratelimited("lua: invalid state name\n");
+		return -EINVAL;
+	}
+	if (!xt_lua_function_valid(info->function)) {
+		pr_info_ratelimited("lua: invalid function name\n");
+		return -EINVAL;
+	}
+	if (info->flags & ~XT_LUA_FLAGS || (is_target && info->flags)) {
+		pr_info_ratelimited("lua: unknown flags 0x%x\n", info->flags);
+		return -EINVAL;
+	}
+	s = nflua_netns_rule_get(net, info->state);
+	if (!s) {
+		pr_info_ratelimited("lua: no state named '%s' in this network namespace\n",
+				    info->state);
+		return -ENOENT;
+	}
+	info->priv = s;
+	return 0;
+}
+
+static int xt_lua_mt_check(const struct xt_mtchk_param *par)
+{
+	return xt_lua_check(par->net, par->matchinfo, false);
+}
+
+static int xt_lua_tg_check(const struct xt_tgchk_param *par)
+{
+	return xt_lua_check(par->net, par->targinfo, true);
+}
+
+static void xt_lua_mt_destroy(const struct xt_mtdtor_param *par)
+{
+	const struct xt_lua_info *info = par->matchinfo;
+
+	nflua_netns_rule_put(par->net, info->priv);
+}
+
+static void xt_lua_tg_destroy(const struct xt_tgdtor_param *par)
+{
+	const struct xt_lua_info *info = par->targinfo;
+
+	nflua_netns_rule_put(par->net, info->priv);
+}
+
+static bool xt_lua_mt(const struct sk_buff *skb, struct xt_action_param *par)
+{
+	const struct xt_lua_info *info = par->matchinfo;
+	struct nflua_packet p;
+	bool match;
+
+	/* the match does not change the packet; marks are metadata, which -j MARK changes too */
+	if (!nflua_packet_init(&p, (struct sk_buff *)skb, par))
+		return false;
+	if ((info->flags & XT_LUA_TCP_PAYLOAD) && !nflua_packet_has_tcp_payload(&p))
+		return false;	/* a precondition, not inverted by '!' */
+	match = nflua_state_match(info->priv, info->function, &p);
+	return match ^ !!(info->flags & XT_LUA_INVERT);
+}
+
+static void xt_lua_send_reset(struct sk_buff *skb, const struct xt_action_param *par)
+{
+	struct net *net = xt_net(par);
+
+	if (xt_family(par) == NFPROTO_IPV4 || skb->protocol == htons(ETH_P_IP))
+		nf_send_reset(net, skb->sk, skb, xt_hooknum(par));
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		nf_send_reset6(net, skb->sk, skb, xt_hooknum(par));
+#endif
+}
+
+static unsigned int xt_lua_tg(struct sk_buff *skb, const struct xt_action_param *par)
+{
+	const struct xt_lua_info *info = par->targinfo;
+	struct nflua_packet p;
+	unsigned int verdict;
+
+	if (!nflua_packet_init(&p, skb, par))
+		return XT_CONTINUE;
+	verdict = nflua_state_target(info->priv, info->function, &p);
+	if (p.verdict_reset) {
+		xt_lua_send_reset(skb, par);
+		return NF_DROP;
+	}
+	return verdict;
+}
+
+static struct xt_match xt_lua_match __read_mostly = {
+	.name = "lua",
+	.revision = 0,
+	.family = NFPROTO_UNSPEC,
+	.checkentry = xt_lua_mt_check,
+	.destroy = xt_lua_mt_destroy,
+	.match = xt_lua_mt,
+	.matchsize = sizeof(struct xt_lua_info),
+	.usersize = offsetof(struct xt_lua_info, priv),
+	.me = THIS_MODULE,
+};
+
+static struct xt_target xt_lua_target __read_mostly = {
+	.name = "LUA",
+	.revision = 0,
+	.family = NFPROTO_UNSPEC,
+	.checkentry = xt_lua_tg_check,
+	.destroy = xt_lua_tg_destroy,
+	.target = xt_lua_tg,
+	.targetsize = sizeof(struct xt_lua_info),
+	.usersize = offsetof(struct xt_lua_info, priv),
+	.me = THIS_MODULE,
+};
+
+int nflua_xt_init(void)
+{
+	int err = xt_register_match(&xt_lua_match);
+
+	if (err)
+		return err;
+	err = xt_register_target(&xt_lua_target);
+	if (err)
+		goto err_unregister_match;
+	return 0;
+
+err_unregister_match:
+	xt_unregister_match(&xt_lua_match);
+	return err;
+}
+
+void nflua_xt_exit(void)
+{
+	xt_unregister_target(&xt_lua_target);
+	xt_unregister_match(&xt_lua_match);
+}
+
+MODULE_ALIAS("ipt_lua");
+MODULE_ALIAS("ip6t_lua");
+MODULE_ALIAS("ipt_LUA");
+MODULE_ALIAS("ip6t_LUA");
