@@ -12,6 +12,7 @@
 
 #include "lua.h"
 #include "ldebug.h"
+#include "ldo.h"
 
 long long nflua_numidiv(struct lua_State *L, long long a, long long b)
 {
@@ -66,6 +67,14 @@ long long nflua_str2number(const char *s, char **endp)
 void nflua_writestring(const char *s, size_t len)
 {
 	pr_info_ratelimited("%.*s", (int)min_t(size_t, len, 200), s);
+}
+
+/* Raises the error object on top of the stack without calling the message handler: the
+ * budget error is raised from the count hook, where Lua runs with hooks disabled, so a Lua
+ * message handler (xpcall's) would run there with no budget at all. */
+void nflua_throw(struct lua_State *L)
+{
+	luaD_throw(L, LUA_ERRRUN);
 }
 
 void nflua_abort(void)

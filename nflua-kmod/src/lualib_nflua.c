@@ -40,6 +40,22 @@ static int nflua_load(lua_State *L)
 	return lua_gettop(L);
 }
 
+/* setmetatable without __gc: Lua runs finalizers with hooks disabled (lgc.c, GCTM), so the
+ * budget could not stop one. A __gc field added after setmetatable is ignored by Lua. */
+static int nflua_setmetatable(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_error(L, "'__gc' metamethods are not supported in the kernel");
+		lua_pop(L, 1);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
 /* print(...): one line in the kernel log, rate-limited, tagged with the state's name. */
 static int nflua_print(lua_State *L)
 {
@@ -116,6 +132,9 @@ void nflua_openlibs(lua_State *L)
 	lua_setfield(L, -2, "load");
 	lua_pushcfunction(L, nflua_print);
 	lua_setfield(L, -2, "print");
+	lua_getfield(L, -1, "setmetatable");
+	lua_pushcclosure(L, nflua_setmetatable, 1);
+	lua_setfield(L, -2, "setmetatable");
 	lua_getfield(L, -1, LUA_STRLIBNAME);
 	nflua_unset(L, -1, "dump");	/* bytecode is never loaded, so never made */
 	lua_pop(L, 2);

@@ -94,7 +94,7 @@ static void nflua_budget_error(lua_State *L, struct nflua_state *s)
 	nflua_where(L);
 	lua_pushfstring(L, "instruction budget exhausted (%d instructions)", (int)s->budget);
 	lua_concat(L, 2);
-	lua_error(L);
+	nflua_throw(L);	/* not lua_error: no message handler may run (see nflua_throw) */
 }
 
 static bool nflua_charge(struct nflua_state *s, u32 n)

@@ -142,6 +142,7 @@ long long nflua_numidiv(struct lua_State *L, long long a, long long b);
 long long nflua_nummod(struct lua_State *L, long long a, long long b);
 long long nflua_numpow(struct lua_State *L, long long a, long long b);
 long long nflua_str2number(const char *s, char **endp);
+void nflua_throw(struct lua_State *L);
 void nflua_writestring(const char *s, size_t len);
 
 #endif

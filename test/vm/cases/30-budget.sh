@@ -81,14 +81,16 @@ step "the budget cannot be dodged"
 for code in \
     'while true do pcall(function() while true do end end) end' \
     'while true do xpcall(function() while true do end end, function(e) return e end) end' \
-    'while true do xpcall(function() error("x") end, function(e) while true do end end) end' \
     'local co = coroutine.wrap(function() while true do end end) co()' \
     'while true do coroutine.resume(coroutine.create(function() while true do end end)) end' \
     'while true do pcall(coroutine.wrap(function() while true do end end)) end' \
     'local t = setmetatable({}, {__index = function() while true do end end}) while true do pcall(function() return t.x end) end' \
     'while true do pcall(string.gsub, "aaaa", "a", function() while true do end end) end' \
-    'while true do pcall(table.sort, {3, 2, 1}, function(a, b) while true do end end) end'
+    'while true do pcall(table.sort, {3, 2, 1}, function(a, b) while true do end end) end' \
+    'while true do xpcall(function() error("x") end, function(e) while true do end end) end' \
+    'xpcall(function() while true do end end, function(e) while true do end end)'
 do
+    step "dodge: $code"
     t0=$(ms)
     expect_rc 1 nfluactl execute web -e "$code"
     t1=$(ms)

@@ -1,0 +1,130 @@
+#!/bin/sh
+# The router-side nfluactl (busybox sh) against the real device: options, units, stdin,
+# binary data, send/receive, JSON, exit codes.
+# timeout: 120
+. /test/lib.sh
+
+# expect_rc RC CMD...: CMD must exit with status RC; stdout in $OUT, stderr in $ERR
+expect_rc() {
+    _want=$1
+    shift
+    _rc=0
+    OUT=$("$@" 2>/tmp/.rc.err) || _rc=$?
+    ERR=$(cat /tmp/.rc.err)
+    [ "$_rc" = "$_want" ] || fail "exit $_rc, expected $_want: $* (stdout: $OUT) (stderr: $ERR)"
+}
+
+TAB=$(printf '\t')
+
+step "help and version"
+run nfluactl --help
+assert_contains "$OUT" "Exit codes:" "main help lists exit codes"
+for c in create destroy list execute send receive stats set version; do
+    run nfluactl "$c" --help
+    assert_contains "$OUT" "Usage: nfluactl $c" "help of $c"
+    assert_contains "$OUT" "xample" "help of $c has an example"
+done
+run nfluactl version
+assert_eq "$(printf '%s\n' "$OUT" | wc -l)" 2 "version prints two lines"
+assert_contains "$OUT" "nflua " "module version"
+
+step "usage errors exit 2 and send nothing"
+expect_rc 2 nfluactl
+expect_rc 2 nfluactl frob
+expect_rc 2 nfluactl create
+expect_rc 2 nfluactl create 'a/b'
+expect_rc 2 nfluactl create "$(printf '%64s' '' | tr ' ' x)"
+expect_rc 2 nfluactl create x --maxalloc 1X
+expect_rc 2 nfluactl create x --budget -5
+expect_rc 2 nfluactl create x --color 1
+expect_rc 2 nfluactl execute x
+expect_rc 2 nfluactl execute x /nonexistent.lua
+expect_rc 2 nfluactl set x
+run nfluactl list
+assert_eq "$OUT" "" "no state was created"
+
+step "units: K, M, G; leading zeros are decimal"
+run nfluactl create u --maxalloc 2M --budget 0100000
+run nfluactl stats u
+assert_contains "$OUT" "maxalloc=2097152" "2M"
+assert_contains "$OUT" "budget=100000" "0100000 is decimal"
+run nfluactl set u --maxalloc 3072k
+run nfluactl stats u
+assert_contains "$OUT" "maxalloc=3145728" "3072k"
+expect_rc 1 nfluactl set u --maxalloc 1G
+assert_contains "$ERR" "nfluactl: set u: " "1G is over the module's maximum"
+
+step "chunks from stdin and files keep every byte"
+printf 'return "a\000b\377", 7' | nfluactl execute u - >/tmp/o || fail "execute from stdin"
+assert_eq "$(od -An -c /tmp/o | tr -s ' ')" " a \\0 b 377 \\t 7 \\n" "NUL and 0xff from stdin"
+printf 'return ...' >/tmp/dots.lua
+run nfluactl execute u /tmp/dots.lua
+assert_eq "$OUT" "" "a chunk gets no arguments"
+
+step "send: on_receive's results; ENOSYS without it"
+expect_rc 1 nfluactl send u hello
+assert_contains "$ERR" "nfluactl: send u: " "send without on_receive"
+run nfluactl execute u -e 'function on_receive(d) return #d, d end'
+run nfluactl send u 'hello world'
+assert_eq "$OUT" "11${TAB}hello world" "send DATA"
+printf 'x\000y\n' >/tmp/d
+nfluactl send u -f /tmp/d >/tmp/o || fail "send -f"
+assert_eq "$(od -An -c /tmp/o | tr -s ' ')" " 4 \\t x \\0 y \\n \\n" "send -f with a NUL byte"
+run sh -c 'printf abc | nfluactl send u -'
+assert_eq "$OUT" "3${TAB}abc" "send from stdin"
+
+step "receive: queued messages, --nonblock, --follow"
+expect_rc 1 nfluactl receive u --nonblock
+assert_contains "$ERR" "no message queued" "--nonblock with nothing queued"
+run nfluactl execute u -e 'return nflua.send("one"), nflua.send("two two")'
+assert_eq "$OUT" "true${TAB}true" "nflua.send returns true"
+run nfluactl stats u
+assert_contains "$OUT" "queued=2" "two messages queued"
+run nfluactl receive u --nonblock
+assert_eq "$OUT" "$(printf 'one\ntwo two')" "both messages, oldest first"
+nfluactl receive u --follow >/tmp/follow.out 2>&1 &
+pid=$!
+sleep 1
+run nfluactl execute u -e 'nflua.send("three")'
+i=0
+while [ "$(cat /tmp/follow.out)" != three ]; do
+    i=$((i + 1))
+    [ $i -lt 50 ] || fail "receive --follow printed '$(cat /tmp/follow.out)'"
+    sleep 0.1
+done
+run nfluactl execute u -e 'nflua.send("four")'
+sleep 1
+assert_eq "$(cat /tmp/follow.out)" "$(printf 'three\nfour')" "--follow keeps printing"
+kill "$pid"
+wait "$pid" 2>/dev/null
+for f in /tmp/nfluactl.*; do
+    [ ! -e "$f" ] || fail "temporary directory left: $f"
+done
+nfluactl receive u >/tmp/recv.out 2>&1 &
+pid=$!
+sleep 1
+run nfluactl destroy u
+wait "$pid" && fail "a receive waiting on a destroyed state succeeded"
+assert_contains "$(cat /tmp/recv.out)" "nfluactl: receive u: " "receive ends when the state goes"
+
+step "list and stats as JSON"
+run nfluactl create 'j"s\on' --budget 5000
+run nfluactl list --json
+case $OUT in
+'[{"name":"j\"s\\on","maxalloc":1048576,"mem":'*',"budget":5000,'*'}]') ;;
+*) fail "list --json: $OUT" ;;
+esac
+run nfluactl stats --json
+case $OUT in
+'{"'*'}') ;;
+*) fail "stats --json is no object: $OUT" ;;
+esac
+assert_contains "$OUT" '"states":1,' "stats --json: states"
+assert_contains "$OUT" '"all_states":1' "stats --json: all_states"
+assert_contains "$OUT" '"version":"' "stats --json: version is a string"
+run nfluactl destroy 'j"s\on'
+
+step "exit 3 without the device, 5 for a reply that does not parse"
+expect_rc 3 env NFLUA_DEV=/nonexistent nfluactl list
+expect_rc 5 env NFLUA_DEV=/dev/null nfluactl list
+assert_contains "$ERR" "protocol error" "no reply from /dev/null"
