@@ -15,6 +15,8 @@ PKGS=(
     gcc-12 gcc make libc6-dev binutils libelf1 libssl3 dwarves
     # nflua-kmod: unpacking and patching Lua's source
     tar patch
+    # libxt_lua: the iptables extensions
+    libxtables-dev pkg-config
     # scripts/lint.sh
     shellcheck git
 )

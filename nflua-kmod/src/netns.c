@@ -63,21 +63,16 @@ struct nflua_state *nflua_netns_rule_get(struct net *net, const char *name)
 	s = nflua_lookup(nn, name);
 	if (s) {
 		nflua_state_get(s);
-		s->rules++;
+		atomic_inc(&s->rules);
 	}
 	mutex_unlock(&nn->lock);
 	return s;
 }
 
-/* The state may already be unlinked (its namespace is going away): it only needs its count
- * and reference dropped. */
-void nflua_netns_rule_put(struct net *net, struct nflua_state *s)
+/* Needs nothing of the namespace: rules may go after the namespace's states were closed. */
+void nflua_netns_rule_put(struct nflua_state *s)
 {
-	struct nflua_net *nn = nflua_net(net);
-
-	mutex_lock(&nn->lock);
-	s->rules--;
-	mutex_unlock(&nn->lock);
+	atomic_dec(&s->rules);
 	nflua_state_put(s);
 }
 
@@ -121,6 +116,7 @@ int nflua_netns_destroy(struct net *net, const char *name, struct nflua_reply *r
 {
 	struct nflua_net *nn = nflua_net(net);
 	struct nflua_state *s;
+	int rules;
 
 	mutex_lock(&nn->lock);
 	s = nflua_lookup(nn, name);
@@ -129,10 +125,11 @@ int nflua_netns_destroy(struct net *net, const char *name, struct nflua_reply *r
 		nflua_reply_error(reply, ENOENT, "no state named '%s'", name);
 		return ENOENT;
 	}
-	if (s->rules) {
+	rules = atomic_read(&s->rules);
+	if (rules) {
 		mutex_unlock(&nn->lock);
-		nflua_reply_error(reply, EBUSY, "state '%s' is used by %u iptables rule%s: delete them first",
-				  name, s->rules, s->rules == 1 ? "" : "s");
+		nflua_reply_error(reply, EBUSY, "state '%s' is used by %d iptables rule%s: delete them first",
+				  name, rules, rules == 1 ? "" : "s");
 		return EBUSY;
 	}
 	nflua_unlink(nn, s);

@@ -21,6 +21,6 @@ int nflua_netns_list(struct net *net, struct nflua_reply *reply);
 int nflua_netns_describe(struct net *net, struct nflua_reply *reply);
 /* A rule's reference: counted in the state's 'rules' (destroy is refused while any). */
 struct nflua_state *nflua_netns_rule_get(struct net *net, const char *name);
-void nflua_netns_rule_put(struct net *net, struct nflua_state *s);
+void nflua_netns_rule_put(struct nflua_state *s);
 
 #endif

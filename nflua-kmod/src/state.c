@@ -289,7 +289,7 @@ struct nflua_packet_call {
 	const char *function;
 	struct nflua_packet *p;
 	bool target;
-	unsigned int verdict;	/* target: NF_* or XT_CONTINUE; match: 1 = matched */
+	int verdict;		/* target: NF_* or XT_CONTINUE; match: 1, 0, or -1 (error) */
 };
 
 static const struct {
@@ -317,6 +317,7 @@ static int nflua_packet_fn(lua_State *L, void *ctx)
 			c->verdict = lua_toboolean(L, -1);
 			return 0;
 		}
+		c->verdict = -1;
 	} else if (lua_type(L, -1) == LUA_TSTRING) {
 		const char *v = lua_tostring(L, -1);
 
@@ -336,24 +337,24 @@ static int nflua_packet_fn(lua_State *L, void *ctx)
 	return 0;
 }
 
-static unsigned int nflua_state_packet(struct nflua_state *s, struct nflua_packet_call *c)
+static int nflua_state_packet(struct nflua_state *s, struct nflua_packet_call *c)
 {
 	spin_lock_bh(&s->lock);
 	if (s->L) {
 		*s->pkt = c->p;
 		if (nflua_state_pcall(s, nflua_packet_fn, c, NULL))
-			c->verdict = c->target ? XT_CONTINUE : 0;
+			c->verdict = c->target ? XT_CONTINUE : -1;
 		*s->pkt = NULL;
-		if (!c->target && c->verdict)
+		if (!c->target && c->verdict == 1)
 			s->matches++;
 	}
 	spin_unlock_bh(&s->lock);
 	return c->verdict;
 }
 
-bool nflua_state_match(struct nflua_state *s, const char *function, struct nflua_packet *p)
+int nflua_state_match(struct nflua_state *s, const char *function, struct nflua_packet *p)
 {
-	struct nflua_packet_call c = { function, p, false, 0 };
+	struct nflua_packet_call c = { function, p, false, -1 };
 
 	return nflua_state_packet(s, &c);
 }
@@ -500,7 +501,7 @@ int nflua_state_describe(struct nflua_state *s, bool full, struct nflua_reply *r
 	n = scnprintf(buf, sizeof(buf),
 		      "name=%s%cmaxalloc=%zu%cmem=%zu%cpeak=%zu%cbudget=%u%crules=%u%ccalls=%llu%cerrors=%llu%cbudget_hits=%llu%cmatches=%llu",
 		      s->name, sep, s->maxalloc, sep, s->mem, sep, s->peak, sep, s->budget, sep,
-		      s->rules, sep, s->calls, sep, s->errors, sep, s->budget_hits, sep, s->matches);
+		      atomic_read(&s->rules), sep, s->calls, sep, s->errors, sep, s->budget_hits, sep, s->matches);
 	if (full)
 		n += scnprintf(buf + n, sizeof(buf) - n,
 			       "\nbad_results=%llu\nalloc_fails=%llu\nqueued=%u\ndropped=%llu\nstack_peak=%lu",

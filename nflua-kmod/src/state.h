@@ -35,7 +35,8 @@ struct nflua_state {
 	u64 calls, errors, budget_hits, alloc_fails;
 	u64 matches, bad_results;	/* packet path: true results, results of the wrong type */
 	struct nflua_packet **pkt;	/* binding of the state's packet object */
-	unsigned int rules;		/* iptables rules using this state (registry mutex) */
+	atomic_t rules;			/* iptables rules using this state; raised under the
+					 * registry mutex, so destroy sees every new rule */
 	struct nflua_channel chan;	/* what scripts send to user space */
 };
 
@@ -58,8 +59,9 @@ int nflua_state_execute(struct nflua_state *s, const char *chunkname, const char
 int nflua_state_send(struct nflua_state *s, const char *data, size_t len,
 		     struct nflua_reply *reply);
 struct nflua_packet;
-/* Match: true when FUNCTION(pkt) returned true; errors and bad results give false. */
-bool nflua_state_match(struct nflua_state *s, const char *function, struct nflua_packet *p);
+/* Match: 1 when FUNCTION(pkt) returned true, 0 for false or nil, -1 for an error or a result
+ * of another type (which never match, not even inverted). */
+int nflua_state_match(struct nflua_state *s, const char *function, struct nflua_packet *p);
 /* Target: the verdict FUNCTION(pkt) returned (docs/lua-api.md), XT_CONTINUE on any error. */
 unsigned int nflua_state_target(struct nflua_state *s, const char *function,
 				struct nflua_packet *p);

@@ -24,10 +24,11 @@ static bool xt_lua_function_valid(const char *f)
 {
 	size_t i, n = strnlen(f, XT_LUA_FUNC_SIZE);
 
-	if (n == 0 || n == XT_LUA_FUNC_SIZE || isdigit(f[0]))
+	if (n == 0 || n == XT_LUA_FUNC_SIZE || (f[0] >= '0' && f[0] <= '9'))
 		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum(f[i]) && f[i] != '_')
+	for (i = 0; i < n; i++)	/* ASCII only, as Lua's lexer (the kernel's isalnum is Latin-1) */
+		if (!((f[i] >= 'a' && f[i] <= 'z') || (f[i] >= 'A' && f[i] <= 'Z') ||
+		      (f[i] >= '0' && f[i] <= '9') || f[i] == '_'))
 			return false;
 	return true;
 }
@@ -73,21 +74,21 @@ static void xt_lua_mt_destroy(const struct xt_mtdtor_param *par)
 {
 	const struct xt_lua_info *info = par->matchinfo;
 
-	nflua_netns_rule_put(par->net, info->priv);
+	nflua_netns_rule_put(info->priv);
 }
 
 static void xt_lua_tg_destroy(const struct xt_tgdtor_param *par)
 {
 	const struct xt_lua_info *info = par->targinfo;
 
-	nflua_netns_rule_put(par->net, info->priv);
+	nflua_netns_rule_put(info->priv);
 }
 
 static bool xt_lua_mt(const struct sk_buff *skb, struct xt_action_param *par)
 {
 	const struct xt_lua_info *info = par->matchinfo;
 	struct nflua_packet p;
-	bool match;
+	int match;
 
 	/* the match does not change the packet; marks are metadata, which -j MARK changes too */
 	if (!nflua_packet_init(&p, (struct sk_buff *)skb, par))
@@ -95,6 +96,8 @@ static bool xt_lua_mt(const struct sk_buff *skb, struct xt_action_param *par)
 	if ((info->flags & XT_LUA_TCP_PAYLOAD) && !nflua_packet_has_tcp_payload(&p))
 		return false;	/* a precondition, not inverted by '!' */
 	match = nflua_state_match(info->priv, info->function, &p);
+	if (match < 0)
+		return false;	/* errors never match, inverted or not: the rule fails open */
 	return match ^ !!(info->flags & XT_LUA_INVERT);
 }
 
