@@ -7,9 +7,13 @@
 #ifndef _LIBXT_LUA_H
 #define _LIBXT_LUA_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xtables.h>
 #include <xt_lua.h>
 
@@ -146,14 +150,50 @@ static void lua_parse(struct xt_option_call *cb)
 	}
 }
 
-/* lua_fcheck - one message naming every missing option (XTOPT_MAND is the backstop). */
+/*
+ * lua_require_state - ask /dev/nflua (docs/protocol.md: "stats NAME") whether the state exists
+ * in this network namespace, so that a rule naming a missing state is refused with a message
+ * instead of the kernel's bare ENOENT. Anything unexpected (no permission, an odd reply) leaves
+ * the decision to the kernel, which checks again.
+ */
+static void lua_require_state(const char *ext, const char *name)
+{
+	char req[16 + XT_LUA_NAME_SIZE], hdr[32];
+	size_t n = 0;
+	int fd, len;
+
+	fd = open("/dev/nflua", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			xtables_error(PARAMETER_PROBLEM, "%s: /dev/nflua does not exist: load the nflua "
+				      "module (modprobe nflua) and create state \"%s\" first", ext, name);
+		return;
+	}
+	len = snprintf(req, sizeof(req), "stats %zu\n%s", strlen(name), name);
+	if (len > 0 && write(fd, req, len) == len) {
+		/* the reply header, byte by byte: the device never returns two replies at once */
+		while (n < sizeof(hdr) - 1 && read(fd, hdr + n, 1) == 1 && hdr[n] != '\n')
+			n++;
+	}
+	close(fd);
+	hdr[n] = '\0';
+	if (strtol(hdr, NULL, 10) == ENOENT)
+		xtables_error(PARAMETER_PROBLEM, "%s: no state named \"%s\" in this network namespace "
+			      "(create it first: nfluactl create %s)", ext, name, name);
+}
+
+/* lua_fcheck - one message naming every missing option (XTOPT_MAND is the backstop), then
+ * whether the state exists. */
 static void lua_fcheck(struct xt_fcheck_call *cb)
 {
 	const char *example = strcmp(cb->ext_name, "lua") == 0 ?
 		"-m lua --state web --function check_ua" : "-j LUA --state web --function verdict";
+	const struct xt_lua_info *info = cb->data;
 
-	if ((cb->xflags & (F_STATE | F_FUNCTION)) == (F_STATE | F_FUNCTION))
+	if ((cb->xflags & (F_STATE | F_FUNCTION)) == (F_STATE | F_FUNCTION)) {
+		lua_require_state(cb->ext_name, info->state);
 		return;
+	}
 	xtables_error(PARAMETER_PROBLEM, "%s: missing %s (both --state and --function are required, "
 		      "e.g. %s)", cb->ext_name,
 		      !(cb->xflags & (F_STATE | F_FUNCTION)) ? "--state and --function" :

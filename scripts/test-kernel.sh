@@ -11,4 +11,5 @@ xtlib=/usr/lib/x86_64-linux-gnu/xtables
 exec "$root/test/vm/run.sh" "$key" --ko "$root/build/kmod/$key/nflua.ko" \
 	--file "$root/openwrt/utils/nfluactl/files/nfluactl:/usr/sbin/nfluactl" \
 	--file "$root/build/xt/libxt_lua.so:$xtlib/libxt_lua.so" \
-	--file "$root/build/xt/libxt_LUA.so:$xtlib/libxt_LUA.so" "$@"
+	--file "$root/build/xt/libxt_LUA.so:$xtlib/libxt_LUA.so" \
+	--file "$root/libxt_lua:/libxt_lua" "$@"

@@ -106,10 +106,10 @@ static void xt_lua_send_reset(struct sk_buff *skb, const struct xt_action_param 
 	struct net *net = xt_net(par);
 
 	if (xt_family(par) == NFPROTO_IPV4 || skb->protocol == htons(ETH_P_IP))
-		nf_send_reset(net, skb->sk, skb, xt_hooknum(par));
+		nf_send_reset(net, par->state->sk, skb, xt_hooknum(par));
 #if IS_ENABLED(CONFIG_IPV6)
 	else
-		nf_send_reset6(net, skb->sk, skb, xt_hooknum(par));
+		nf_send_reset6(net, par->state->sk, skb, xt_hooknum(par));
 #endif
 }
 

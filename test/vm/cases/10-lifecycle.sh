@@ -2,6 +2,8 @@
 # nflua states: create, list, execute, stats, destroy; a 1 MiB chunk.
 # timeout: 120
 . /test/lib.sh
+W=$(mktemp -d /tmp/10.XXXXXX) || fail "mktemp"
+trap 'rm -rf "$W"' EXIT
 
 # expect_rc RC CMD...: CMD must exit with status RC; stdout in $OUT, stderr in $ERR
 expect_rc() {
@@ -59,9 +61,9 @@ run nfluactl execute web2 -e 'return counter'
 assert_eq "$OUT" nil "states do not share globals"
 
 step "binary-safe chunks and results"
-printf 'return "a\000b\377", #"a\000b\377"' >/tmp/bin.lua
-nfluactl execute web /tmp/bin.lua >/tmp/bin.out || fail "execute of a chunk with NUL bytes failed"
-assert_eq "$(od -An -c /tmp/bin.out | tr -s ' ')" " a \\0 b 377 \\t 4 \\n" "NUL and 0xff bytes survive both ways"
+printf 'return "a\000b\377", #"a\000b\377"' >"$W/bin.lua"
+nfluactl execute web "$W/bin.lua" >"$W/bin.out" || fail "execute of a chunk with NUL bytes failed"
+assert_eq "$(od -An -c "$W/bin.out" | tr -s ' ')" " a \\0 b 377 \\t 4 \\n" "NUL and 0xff bytes survive both ways"
 
 step "stats of a state"
 run nfluactl stats web
@@ -79,10 +81,10 @@ step "a 1 MiB chunk in a state with maxalloc 32 MiB"
 run nfluactl create big --maxalloc 32M --budget 100000000
 awk 'BEGIN { print "local t = {}"
              for (i = 1; i <= 80000; i++) printf "t[%d]=%d\n", i, i
-             print "local s = 0 for i = 1, #t do s = s + t[i] end return #t, s" }' >/tmp/big.lua
-size=$(wc -c </tmp/big.lua)
+             print "local s = 0 for i = 1, #t do s = s + t[i] end return #t, s" }' >"$W/big.lua"
+size=$(wc -c <"$W/big.lua")
 [ "$size" -ge 1048576 ] || fail "generated chunk is only $size bytes"
-run nfluactl execute big /tmp/big.lua
+run nfluactl execute big "$W/big.lua"
 assert_eq "$OUT" "80000${TAB}3200040000" "1 MiB chunk ran completely"
 run nfluactl stats big
 [ "$(field "$OUT" peak)" -le 33554432 ] || fail "peak over maxalloc: $OUT"

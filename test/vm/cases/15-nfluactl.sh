@@ -3,6 +3,8 @@
 # binary data, send/receive, JSON, exit codes.
 # timeout: 120
 . /test/lib.sh
+W=$(mktemp -d /tmp/15.XXXXXX) || fail "mktemp"
+trap 'rm -rf "$W"' EXIT
 
 # expect_rc RC CMD...: CMD must exit with status RC; stdout in $OUT, stderr in $ERR
 expect_rc() {
@@ -55,10 +57,10 @@ expect_rc 1 nfluactl set u --maxalloc 1G
 assert_contains "$ERR" "nfluactl: set u: " "1G is over the module's maximum"
 
 step "chunks from stdin and files keep every byte"
-printf 'return "a\000b\377", 7' | nfluactl execute u - >/tmp/o || fail "execute from stdin"
-assert_eq "$(od -An -c /tmp/o | tr -s ' ')" " a \\0 b 377 \\t 7 \\n" "NUL and 0xff from stdin"
-printf 'return ...' >/tmp/dots.lua
-run nfluactl execute u /tmp/dots.lua
+printf 'return "a\000b\377", 7' | nfluactl execute u - >"$W/o" || fail "execute from stdin"
+assert_eq "$(od -An -c "$W/o" | tr -s ' ')" " a \\0 b 377 \\t 7 \\n" "NUL and 0xff from stdin"
+printf 'return ...' >"$W/dots.lua"
+run nfluactl execute u "$W/dots.lua"
 assert_eq "$OUT" "" "a chunk gets no arguments"
 
 step "send: on_receive's results; ENOSYS without it"
@@ -67,9 +69,9 @@ assert_contains "$ERR" "nfluactl: send u: " "send without on_receive"
 run nfluactl execute u -e 'function on_receive(d) return #d, d end'
 run nfluactl send u 'hello world'
 assert_eq "$OUT" "11${TAB}hello world" "send DATA"
-printf 'x\000y\n' >/tmp/d
-nfluactl send u -f /tmp/d >/tmp/o || fail "send -f"
-assert_eq "$(od -An -c /tmp/o | tr -s ' ')" " 4 \\t x \\0 y \\n \\n" "send -f with a NUL byte"
+printf 'x\000y\n' >"$W/d"
+nfluactl send u -f "$W/d" >"$W/o" || fail "send -f"
+assert_eq "$(od -An -c "$W/o" | tr -s ' ')" " 4 \\t x \\0 y \\n \\n" "send -f with a NUL byte"
 run sh -c 'printf abc | nfluactl send u -'
 assert_eq "$OUT" "3${TAB}abc" "send from stdin"
 
@@ -82,30 +84,30 @@ run nfluactl stats u
 assert_contains "$OUT" "queued=2" "two messages queued"
 run nfluactl receive u --nonblock
 assert_eq "$OUT" "$(printf 'one\ntwo two')" "both messages, oldest first"
-nfluactl receive u --follow >/tmp/follow.out 2>&1 &
+nfluactl receive u --follow >"$W/follow.out" 2>&1 &
 pid=$!
 sleep 1
 run nfluactl execute u -e 'nflua.send("three")'
 i=0
-while [ "$(cat /tmp/follow.out)" != three ]; do
+while [ "$(cat "$W/follow.out")" != three ]; do
     i=$((i + 1))
-    [ $i -lt 50 ] || fail "receive --follow printed '$(cat /tmp/follow.out)'"
+    [ $i -lt 50 ] || fail "receive --follow printed '$(cat "$W/follow.out")'"
     sleep 0.1
 done
 run nfluactl execute u -e 'nflua.send("four")'
 sleep 1
-assert_eq "$(cat /tmp/follow.out)" "$(printf 'three\nfour')" "--follow keeps printing"
+assert_eq "$(cat "$W/follow.out")" "$(printf 'three\nfour')" "--follow keeps printing"
 kill "$pid"
 wait "$pid" 2>/dev/null
 for f in /tmp/nfluactl.*; do
     [ ! -e "$f" ] || fail "temporary directory left: $f"
 done
-nfluactl receive u >/tmp/recv.out 2>&1 &
+nfluactl receive u >"$W/recv.out" 2>&1 &
 pid=$!
 sleep 1
 run nfluactl destroy u
 wait "$pid" && fail "a receive waiting on a destroyed state succeeded"
-assert_contains "$(cat /tmp/recv.out)" "nfluactl: receive u: " "receive ends when the state goes"
+assert_contains "$(cat "$W/recv.out")" "nfluactl: receive u: " "receive ends when the state goes"
 
 step "list and stats as JSON"
 run nfluactl create 'j"s\on' --budget 5000

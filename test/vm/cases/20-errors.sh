@@ -2,6 +2,8 @@
 # Syntax and runtime errors come back with chunk name and line; the state keeps working.
 # timeout: 120
 . /test/lib.sh
+W=$(mktemp -d /tmp/20.XXXXXX) || fail "mktemp"
+trap 'rm -rf "$W"' EXIT
 
 # expect_rc RC CMD...: CMD must exit with status RC; stdout in $OUT, stderr in $ERR
 expect_rc() {
@@ -42,21 +44,21 @@ assert_contains "$ERR" "web:2: attempt to index a nil value (local 't')" "index 
 works web
 
 step "errors in functions defined by an earlier chunk name their chunk"
-printf 'function check(x)\n  return x + {}\nend\n' >/tmp/lib.lua
-run nfluactl execute web /tmp/lib.lua
+printf 'function check(x)\n  return x + {}\nend\n' >"$W/lib.lua"
+run nfluactl execute web "$W/lib.lua"
 expect_rc 1 nfluactl execute web -e 'return check(1)'
 assert_contains "$ERR" "lib.lua:2: attempt to perform arithmetic on a table value" "error in lib.lua's function"
 works web
 
 step "chunk names: FILE's base name, --chunkname"
-mkdir -p /tmp/d
-printf 'return 1\nreturn +\n' >/tmp/d/policy.lua
-expect_rc 1 nfluactl execute web /tmp/d/policy.lua
+mkdir -p "$W/d"
+printf 'return 1\nreturn +\n' >"$W/d/policy.lua"
+expect_rc 1 nfluactl execute web "$W/d/policy.lua"
 assert_contains "$ERR" "nfluactl: execute web: policy.lua:2: " "FILE's base name"
 expect_rc 1 nfluactl execute web -e 'nope()' --chunkname edge
 assert_contains "$ERR" "edge:1: attempt to call a nil value (global 'nope')" "--chunkname"
-printf 'x = \n\n+' | nfluactl execute web - 2>/tmp/e && fail "stdin chunk with a syntax error succeeded"
-assert_contains "$(cat /tmp/e)" "web:3: " "stdin chunk is named after the state"
+printf 'x = \n\n+' | nfluactl execute web - 2>"$W/e" && fail "stdin chunk with a syntax error succeeded"
+assert_contains "$(cat "$W/e")" "web:3: " "stdin chunk is named after the state"
 works web
 
 step "error counters"

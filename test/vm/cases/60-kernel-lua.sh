@@ -3,6 +3,8 @@
 # refused, text chunks only, no io/os/require/dofile/loadfile.
 # timeout: 120
 . /test/lib.sh
+W=$(mktemp -d /tmp/60.XXXXXX) || fail "mktemp"
+trap 'rm -rf "$W"' EXIT
 
 # expect_rc RC CMD...: CMD must exit with status RC; stdout in $OUT, stderr in $ERR
 expect_rc() {
@@ -89,8 +91,8 @@ assert_contains "$OUT" "binary" "the error mentions binary"
 ok 'local f, e = load("return 1", "x", "b") return f == nil' true
 ok 'local f, e = load("\27Lua", "x", "bt") return f == nil' true
 ok 'return load("return 5", "x", "t")()' 5
-printf '\033Lua\124\000\031\223\015\012\032\012' >/tmp/bin.luac
-expect_rc 1 nfluactl execute web /tmp/bin.luac
+printf '\033Lua\124\000\031\223\015\012\032\012' >"$W/bin.luac"
+expect_rc 1 nfluactl execute web "$W/bin.luac"
 ok 'return 6 * 7' 42
 
 step "no io, os, require, dofile, loadfile, debug, package"

@@ -2,6 +2,8 @@
 # Bad input on /dev/nflua gives error replies, never a stuck or broken descriptor.
 # timeout: 120
 . /test/lib.sh
+W=$(mktemp -d /tmp/70.XXXXXX) || fail "mktemp"
+trap 'rm -rf "$W"' EXIT
 
 # req FD FORMAT [ARGS]: write a request with one printf (one write())
 req() {
@@ -130,24 +132,6 @@ req 3 'create 12345678901\n'
 expect_in 3 "22 90" "an 11-digit length"
 still_works "an 11-digit length"
 
-step "sizes: over 64 MiB is EMSGSIZE; header too long; too many fields"
-req 3 'execute 3 3 9999999999\nwebweb'
-expect 3 90 "a request over 64 MiB"
-still_works "request over 64 MiB"
-req 3 'execute 3 3 67108864\nwebweb'
-expect 3 90 "header + fields over 64 MiB"
-still_works "request just over 64 MiB"
-req 3 "version%300s\\n" ''
-# "line too long" is listed among malformed headers but is also a size: EINVAL or EMSGSIZE
-expect_in 3 "22 90" "header line over 255 bytes"
-still_works "header line too long"
-req 3 'version%300s' ''
-expect_in 3 "22 90" "header over 255 bytes without a newline"
-still_works "header too long, no newline"
-req 3 'create 1 1 1 1 1 1 1 1 1\nabcdefghi'
-expect_in 3 "22 90" "nine fields"
-still_works "too many fields"
-
 step "bad names: EINVAL"
 n64=$(printf '%64s' '' | tr ' ' 'n')
 n63=$(printf '%63s' '' | tr ' ' 'n')
@@ -179,15 +163,15 @@ for r in 'destroy 4\nnope' 'execute 4 4 8\nnopenopereturn 1' 'stats 4\nnope' 'se
 done
 # a receive on a missing state must not wait
 # shellcheck disable=SC2016 # expanded by the inner sh
-timeout 10 sh -c 'exec 5<>/dev/nflua; printf "receive 4\nnope" >&5; IFS= read -r h <&5; echo "$h"' >/tmp/recv.out
-assert_eq "$(cut -d' ' -f1 /tmp/recv.out)" 2 "receive of an unknown state"
+timeout 10 sh -c 'exec 5<>/dev/nflua; printf "receive 4\nnope" >&5; IFS= read -r h <&5; echo "$h"' >"$W/recv.out"
+assert_eq "$(cut -d' ' -f1 "$W/recv.out")" 2 "receive of an unknown state"
 still_works "EEXIST and ENOENT"
 
 step "a second request before the first reply is read: EBUSY"
 req 3 'version\n'
-printf 'stats 0\n' >/tmp/stats.req
-if cat /tmp/stats.req >&3 2>/tmp/ebusy.err; then fail "second request accepted with a reply unread"; fi
-assert_contains "$(cat /tmp/ebusy.err)" "busy" "write fails with EBUSY"
+printf 'stats 0\n' >"$W/stats.req"
+if cat "$W/stats.req" >&3 2>"$W/ebusy.err"; then fail "second request accepted with a reply unread"; fi
+assert_contains "$(cat "$W/ebusy.err")" "busy" "write fails with EBUSY"
 if printf 'stats\n' >&3 2>/dev/null; then fail "printf of a second request succeeded"; fi
 expect 3 0 "the unread reply stays"
 assert_contains "$BODY" "nflua " "it is the version reply"
@@ -207,12 +191,30 @@ req 4 'execute 3 3 1000\nweb'
 exec 4<&-
 still_works "closed descriptors"
 
+step "sizes: over 64 MiB is EMSGSIZE; header too long; too many fields"
+req 3 'execute 3 3 9999999999\nwebweb'
+expect 3 90 "a request over 64 MiB"
+still_works "request over 64 MiB"
+req 3 'execute 3 3 67108864\nwebweb'
+expect 3 90 "header + fields over 64 MiB"
+still_works "request just over 64 MiB"
+req 3 "version%300s\\n" ''
+# "line too long" is listed among malformed headers but is also a size: EINVAL or EMSGSIZE
+expect_in 3 "22 90" "header line over 255 bytes"
+still_works "header line too long"
+req 3 'version%300s' ''
+expect_in 3 "22 90" "header over 255 bytes without a newline"
+still_works "header too long, no newline"
+req 3 'create 1 1 1 1 1 1 1 1 1\nabcdefghi'
+expect_in 3 "22 90" "nine fields"
+still_works "too many fields"
+
 step "poll() says readable when read() would not block (the read builtin polls first)"
 # the doc says read() returns end of file at once with nothing pending; a poll() that still
 # waits makes every shell script that reads one line too many hang
 # shellcheck disable=SC2016 # expanded by the inner sh
-timeout 5 sh -c 'exec 5<>/dev/nflua; IFS= read -r x <&5; echo "eof $?"' >/tmp/poll.out 2>&1
-assert_eq "$(cat /tmp/poll.out)" "eof 1" "read builtin on a fresh descriptor"
+timeout 5 sh -c 'exec 5<>/dev/nflua; IFS= read -r x <&5; echo "eof $?"' >"$W/poll.out" 2>&1
+assert_eq "$(cat "$W/poll.out")" "eof 1" "read builtin on a fresh descriptor"
 
 req 3 'destroy 3\nweb'
 expect 3 0 "destroy web"

@@ -3,6 +3,8 @@
 # with it; an unprivileged user namespace is refused.
 # timeout: 120
 . /test/lib.sh
+W=$(mktemp -d /tmp/80.XXXXXX) || fail "mktemp"
+trap 'rm -rf "$W"' EXIT
 
 # expect_rc RC CMD...: CMD must exit with status RC; stdout in $OUT, stderr in $ERR
 expect_rc() {
@@ -49,9 +51,9 @@ assert_eq "$(printf '%s\n' "$OUT" | cut -d' ' -f1)" "name=web" "nothing was crea
 
 step "a descriptor handed to a process without CAP_NET_ADMIN: write() fails with EPERM"
 exec 3<>/dev/nflua || fail "cannot open /dev/nflua"
-printf 'create 5\nother' >/tmp/create.req
+printf 'create 5\nother' >"$W/create.req"
 # shellcheck disable=SC2016 # expanded by the inner sh
-expect_fail nocaps sh -c 'cat /tmp/create.req >&3'
+expect_fail nocaps sh -c 'cat "$1" >&3' sh "$W/create.req"
 assert_contains "$ERR" "Operation not permitted" "write() without CAP_NET_ADMIN"
 got=$(dd bs=1 count=1 <&3 2>/dev/null | od -An -c)
 [ -z "$got" ] || fail "a refused write left a reply: '$got'"
