@@ -8,6 +8,8 @@ PKGS=(
     # harness: VM, initramfs contents and tools
     qemu-system-x86 busybox-static iptables iproute2 util-linux libcap2-bin kmod
     cpio gzip xz-utils zstd coreutils
+    # packet-path cases (test/vm/cases/p*.sh): clients, servers and NIC settings in the guest
+    curl openssl ethtool
     # fetch-kernel.sh
     apt dpkg
     # module build against the extracted Debian headers: compiler, and the runtime libraries of

@@ -381,15 +381,17 @@ static int nflua_parse_header(struct nflua_client *c)
 	if (!nflua_find_op(q->op))
 		return nflua_queue_error(c, EOPNOTSUPP, "unknown operation '%s'", q->op) ?: -EINVAL;
 	while (p && *p) {
-		u32 len;
+		u64 len;
 
 		tok = strsep(&p, " ");
 		if (q->nfields == NFLUA_REQ_FIELDS)
 			return nflua_queue_error(c, EINVAL, "more than %d fields", NFLUA_REQ_FIELDS) ?: -EINVAL;
-		if (!*tok || strlen(tok) > 10 || !isdigit(*tok) || kstrtou32(tok, 10, &len))
+		if (!*tok || strlen(tok) > 10 || !isdigit(*tok) || kstrtou64(tok, 10, &len))
 			return nflua_queue_error(c, EINVAL, "malformed field length '%.12s'", tok) ?: -EINVAL;
-		q->lens[q->nfields++] = len;
 		total += len;
+		if (total > NFLUA_REQ_MAX)
+			break;
+		q->lens[q->nfields++] = len;
 	}
 	if (total > NFLUA_REQ_MAX)
 		return nflua_queue_error(c, EMSGSIZE, "request of %llu bytes is over the %u MiB limit",
@@ -564,7 +566,9 @@ static __poll_t nflua_poll(struct file *file, poll_table *wait)
 	} else if (c->out || c->hdr_len || c->in_body) {
 		mask |= EPOLLIN | EPOLLRDNORM;	/* a reply, or a truncated request to report */
 	} else {
-		mask |= EPOLLOUT | EPOLLWRNORM;
+		/* nothing pending: read() returns end of file at once, so it is readable (shells
+		 * poll before they read), and a request may be written */
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
 	}
 	mutex_unlock(&c->lock);
 	return mask;

@@ -5,7 +5,8 @@
 # cpio archives (the kernel unpacks them in order):
 #   1. base   host tools: busybox-static (+ applet links), iptables (legacy and nft, with the
 #             xtables extensions), iproute2 (ip, tc, ss, bridge), util-linux (setpriv, unshare,
-#             nsenter), capsh, kmod, and their shared libraries. Cached by the tools' identity.
+#             nsenter), capsh, kmod, curl, openssl (+ openssl.cnf), ethtool, and their shared
+#             libraries. Cached by the tools' identity.
 #   2. modules  the stock modules for netns/veth/iptables (closure by modprobe --show-depends,
 #             decompressed: busybox cannot load .ko.xz) + each --ko under extra/ + depmod.
 #             Decompressed stock modules are cached per kernel.
@@ -65,7 +66,7 @@ exec 8>"$WORK/.lock"
 flock 8
 
 # ------------------------------------------------------------------ 1. base layer
-BASE_FORMAT=3   # bump when the base layout changes
+BASE_FORMAT=4   # bump when the base layout changes
 real() { realpath -e "$1" 2>/dev/null || die "host file $1 missing (run scripts/host-deps.sh)"; }
 BB=$(real /bin/busybox)
 # guest path -> host file
@@ -79,6 +80,9 @@ declare -A BIN=(
     [/usr/bin/kmod]=$(real /usr/bin/kmod)
     [/usr/sbin/xtables-legacy-multi]=$(real /usr/sbin/xtables-legacy-multi)
     [/usr/sbin/xtables-nft-multi]=$(real /usr/sbin/xtables-nft-multi)
+    # packet-path cases (p*.sh): real clients and servers
+    [/usr/bin/curl]=$(real /usr/bin/curl) [/usr/bin/openssl]=$(real /usr/bin/openssl)
+    [/usr/sbin/ethtool]=$(real /usr/sbin/ethtool)
 )
 XTDIR=/usr/lib/x86_64-linux-gnu/xtables
 [ -d "$XTDIR" ] || die "$XTDIR missing (iptables not installed?)"
@@ -96,7 +100,7 @@ REAL_NAMES=" ip tc ss bridge setpriv unshare nsenter capsh kmod $KMOD_LINKS init
 base_key=$( {
     echo "format=$BASE_FORMAT"
     for g in "${!BIN[@]}"; do echo "$g $(stat -c '%n %s %Y' "${BIN[$g]}")"; done | sort
-    stat -c '%n %s %Y' "$XTDIR"/* /etc/protocols /etc/services
+    stat -c '%n %s %Y' "$XTDIR"/* /etc/protocols /etc/services "$(real /usr/lib/ssl/openssl.cnf)"
     sha256sum "$0" | cut -c1-16
 } | sha256sum | cut -c1-16)
 BASE=$WORK/base-$base_key.cpio.gz
@@ -136,6 +140,10 @@ if [ ! -s "$BASE" ]; then
     cp -a "$XTDIR" "$R$XTDIR"
     copy_libs "$R" "${BIN[@]}" "$XTDIR"/*.so
     for e in $ETC; do [ ! -e "$e" ] || cp -a "$e" "$R/etc/"; done
+    # openssl reads OPENSSLDIR/openssl.cnf (req needs it)
+    mkdir -p "$R/usr/lib/ssl" "$R/etc/ssl"
+    cp -L /usr/lib/ssl/openssl.cnf "$R/etc/ssl/openssl.cnf"
+    ln -s /etc/ssl/openssl.cnf "$R/usr/lib/ssl/openssl.cnf"
     echo 'root:x:0:0:root:/root:/bin/sh' >"$R/etc/passwd"
     echo 'root:x:0:' >"$R/etc/group"
     echo '/bin/sh' >"$R/etc/shells"
