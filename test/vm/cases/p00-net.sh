@@ -22,11 +22,16 @@ net_init() {
     echo 0 >/proc/sys/net/ipv6/conf/all/accept_dad
 }
 
-# nsdo NS CMD...: run CMD in namespace NS (the real tools: ip netns exec searches $PATH)
+# nsdo NS CMD...: run CMD in namespace NS (the real tools: ip netns exec searches $PATH); NS "-"
+# is the router (the main namespace)
 nsdo() {
     _ns=$1
     shift
-    /usr/sbin/ip netns exec "$_ns" "$@"
+    if [ "$_ns" = - ]; then
+        "$@"
+    else
+        /usr/sbin/ip netns exec "$_ns" "$@"
+    fi
 }
 
 # net_pair TAG N: see above
@@ -65,7 +70,7 @@ net_cut() {
     sleep 0.3
 }
 
-# serve NS PORT [TEXT]: busybox httpd in NS on PORT (all addresses, v4 and v6) serving
+# serve NS PORT [TEXT]: busybox httpd in NS (- for the router) on PORT (all addresses, v4 and v6) serving
 # /index.html = TEXT (default "hello from NS:PORT"); waits until it listens
 serve() {
     _dir=/tmp/www-$1-$2
@@ -85,13 +90,21 @@ wait_listen() {
     done
 }
 
-# fetch NS MAXTIME CURL-ARGS...: curl in NS; sets RC (exit status), BODY (stdout), CERR (stderr)
+# fetch NS MAXTIME CURL-ARGS...: curl in NS; sets RC (exit status), BODY (stdout), CERR
+# (stderr), FT (seconds it took)
 fetch() {
     _ns=$1 _t=$2
     shift 2
     RC=0
+    _t0=$(cut -d' ' -f1 /proc/uptime)
     BODY=$(nsdo "$_ns" curl -sS --max-time "$_t" "$@" 2>/tmp/.curl.err) || RC=$?
+    FT=$(awk -v a="$_t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }')
     CERR=$(cat /tmp/.curl.err)
+}
+
+# faster_than SECS: the last fetch took less than SECS
+faster_than() {
+    awk -v t="$FT" -v m="$1" 'BEGIN { exit !(t < m) }'
 }
 
 # get_ok NS URL [CURL-ARGS...]: the page must come (exit 0, body "hello from ...")
@@ -115,12 +128,18 @@ get_blocked() {
 
 # pkts IPT CHAIN N: packet counter of rule N of CHAIN
 pkts() {
-    "$1" -L "$2" -v -x -n | awk -v n="$3" 'NR == n + 2 { print $1 }'
+    "$1" -L "$2" -v -x -n 2>/dev/null | awk -v n="$3" 'NR == n + 2 { print $1 }'
 }
 
 # counter STATE KEY: a counter of nfluactl stats
 counter() {
     nfluactl stats "$1" | sed -n "s/^$2=//p"
+}
+
+# stats STATE: set ST_calls, ST_errors, ST_matches, ... to the state's numeric counters (one call)
+stats() {
+    _st=$(nfluactl stats "$1") || fail "nfluactl stats $1"
+    eval "$(printf '%s\n' "$_st" | sed -n 's/^\([a-z_]*\)=\([0-9]*\)$/ST_\1=\2/p')"
 }
 
 # nft_compat_refs: reference count of nft_compat in /proc/modules (0 if not loaded)
