@@ -37,8 +37,20 @@ nsdo() {
 # net_pair TAG N: see above
 net_pair() {
     CLI=c$1 SRV=s$1
+    # shellcheck disable=SC2034 # used by the cases that source this file
     C4=10.$2.1.2 RC4=10.$2.1.1 S4=10.$2.2.2 RS4=10.$2.2.1
+    # shellcheck disable=SC2034
     C6=fd00:$2:1::2 RC6=fd00:$2:1::1 S6=fd00:$2:2::2 RS6=fd00:$2:2::1
+    # a previous case's namespaces are deleted asynchronously: their veth peers may linger here
+    for _l in "rc$1" "rs$1"; do
+        /usr/sbin/ip link del "$_l" 2>/dev/null
+        _i=0
+        while /usr/sbin/ip link show "$_l" >/dev/null 2>&1; do
+            _i=$((_i + 1))
+            [ $_i -lt 100 ] || fail "link $_l of an earlier case does not go away"
+            sleep 0.05
+        done
+    done
     run ip netns add "$CLI"
     run ip netns add "$SRV"
     for _ns in "$CLI" "$SRV"; do
@@ -137,9 +149,25 @@ counter() {
 }
 
 # stats STATE: set ST_calls, ST_errors, ST_matches, ... to the state's numeric counters (one call)
+# shellcheck disable=SC2034 # read by the cases that source this file
+ST_calls='' ST_errors='' ST_budget_hits='' ST_matches='' ST_bad_results='' ST_rules=''
 stats() {
     _st=$(nfluactl stats "$1") || fail "nfluactl stats $1"
     eval "$(printf '%s\n' "$_st" | sed -n 's/^\([a-z_]*\)=\([0-9]*\)$/ST_\1=\2/p')"
+}
+
+# snapshot IPT CHAIN N STATE: stats STATE (ST_*) and SP = packets of rule N, read while the rule
+# counted nothing in between (so that Lua's calls and the rule's packets are from one moment)
+snapshot() {
+    _i=0
+    while :; do
+        _a=$(pkts "$1" "$2" "$3")
+        stats "$4"
+        SP=$(pkts "$1" "$2" "$3")
+        [ "$_a" != "$SP" ] || return 0
+        _i=$((_i + 1))
+        [ $_i -lt 20 ] || fail "counters of $1 $2 rule $3 do not settle"
+    done
 }
 
 # nft_compat_refs: reference count of nft_compat in /proc/modules (0 if not loaded)
@@ -149,6 +177,7 @@ nft_compat_refs() {
 
 case $0 in
 *p00-net.sh)
+    # shellcheck source=test/vm/guest/lib.sh
     . /test/lib.sh
     net_init
     step "topology"

@@ -5,7 +5,9 @@
 # The rule's packet counter, a plain counting rule in front of it and the state's counters must
 # agree exactly.
 # timeout: 120
+# shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
+# shellcheck source=test/vm/cases/p00-net.sh
 . /test/cases/p00-net.sh
 net_init
 

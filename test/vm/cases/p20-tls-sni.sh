@@ -4,7 +4,9 @@
 # extensions) from pkt:payload(); openssl s_client through the router to openssl s_server
 # completes the handshake for an allowed name and not for a blocked one, TLS 1.2 and 1.3.
 # timeout: 120
+# shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
+# shellcheck source=test/vm/cases/p00-net.sh
 . /test/cases/p00-net.sh
 net_init
 

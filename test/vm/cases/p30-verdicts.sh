@@ -10,7 +10,9 @@
 # unknown string, a number, a table, no value and an error all continue and count in
 # bad_results or errors.
 # timeout: 150
+# shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
+# shellcheck source=test/vm/cases/p00-net.sh
 . /test/cases/p00-net.sh
 net_init
 
@@ -38,13 +40,13 @@ mode() {
 
 # snap: remember the counters; delta: D1, D2 (rules 1 and 2), DCALLS, DBAD, DERR since snap
 snap() {
-    S1=$(pkts $ipt FORWARD 1) S2=$(pkts $ipt FORWARD 2)
-    stats v
+    snapshot $ipt FORWARD 1 v
+    S1=$SP S2=$(pkts $ipt FORWARD 2)
     SC=$ST_calls SB=$ST_bad_results SE=$ST_errors
 }
 delta() {
-    D1=$(($(pkts $ipt FORWARD 1) - S1)) D2=$(($(pkts $ipt FORWARD 2) - S2))
-    stats v
+    snapshot $ipt FORWARD 1 v
+    D1=$((SP - S1)) D2=$(($(pkts $ipt FORWARD 2) - S2))
     DCALLS=$((ST_calls - SC)) DBAD=$((ST_bad_results - SB)) DERR=$((ST_errors - SE))
     echo "    LUA rule $D1, continued $D2, calls $DCALLS, bad_results $DBAD, errors $DERR"
     assert_eq "$DCALLS" "$D1" "$ipt $M: Lua calls = packets at the LUA rule"
@@ -77,7 +79,7 @@ for ipt in iptables-legacy iptables-nft; do
     [ "$D1" -ge 1 ] || fail "$ipt drop: no packet at the LUA rule"
     assert_eq "$D2" 0 "$ipt drop: packets that continued"
 
-    M=continue
+    M="continue"
     step "$ipt: continue, rule 3 drops"
     mode continue; snap
     get_blocked "$CLI" "$URL"
@@ -86,7 +88,7 @@ for ipt in iptables-legacy iptables-nft; do
     assert_eq "$D2" "$D1" "$ipt continue: packets that continued"
 
     run $ipt -R FORWARD 3 -p tcp --dport 80 -j ACCEPT
-    M=continue
+    M="continue"
     step "$ipt: continue, rule 3 accepts"
     mode continue; snap
     get_ok "$CLI" "$URL"

@@ -4,7 +4,9 @@
 # inverted; IPv6 through the router with ip6tables (legacy and nft); INPUT and OUTPUT (traffic
 # to and from the router itself), IPv4 and IPv6.
 # timeout: 150
+# shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
+# shellcheck source=test/vm/cases/p00-net.sh
 . /test/cases/p00-net.sh
 net_init
 
