@@ -3,11 +3,11 @@
 # self-test. Runs everything even after a failure; the last line sums the cases up.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$root/build"
 passed=0 failed=0 bad=()
-tally() {	# $1 - label; stdin - a run's output
-	local out line p f
-	out=$(cat)
-	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+tally() {	# $1 - label, $2 - a run's log; a log without a summary line counts as a failure
+	local line p f
+	line=$(grep -sE '^[0-9]+ passed, [0-9]+ failed$' "$2" | tail -n 1)
 	if [ -z "$line" ]; then
 		p=0 f=1
 	else
@@ -19,13 +19,15 @@ tally() {	# $1 - label; stdin - a run's output
 for key in "$@"; do
 	echo "=== kernel $key"
 	start=$(date +%s)
+	rm -f "$root/build/test-$key.log"
 	"$root/scripts/test-kernel.sh" "$key" 2>&1 | tee "$root/build/test-$key.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
-	tally "kernel $key" < "$root/build/test-$key.log"
+	tally "kernel $key" "$root/build/test-$key.log"
 	echo "=== kernel $key: $(($(date +%s) - start)) s"
 done
 echo "=== harness self-test"
+rm -f "$root/build/test-selftest.log"
 "$root/test/vm/selftest.sh" 2>&1 | tee "$root/build/test-selftest.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
-tally "harness self-test" < "$root/build/test-selftest.log"
+tally "harness self-test" "$root/build/test-selftest.log"
 [ ${#bad[@]} -eq 0 ] || echo "failed: ${bad[*]}"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -5,16 +5,6 @@
 W=$(mktemp -d /tmp/20.XXXXXX) || fail "mktemp"
 trap 'rm -rf "$W"' EXIT
 
-# expect_rc RC CMD...: CMD must exit with status RC; stdout in $OUT, stderr in $ERR
-expect_rc() {
-    _want=$1
-    shift
-    _rc=0
-    OUT=$("$@" 2>/tmp/.rc.err) || _rc=$?
-    ERR=$(cat /tmp/.rc.err)
-    [ "$_rc" = "$_want" ] || fail "exit $_rc, expected $_want: $* (stdout: $OUT) (stderr: $ERR)"
-}
-
 # works STATE: the state still runs code
 works() {
     run nfluactl execute "$1" -e 'return 6 * 7'

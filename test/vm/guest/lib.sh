@@ -62,3 +62,18 @@ expect_fail() {
 
 # step MSG: print a progress line (shows up in the result log)
 step() { echo "== [$(cut -d" " -f1 /proc/uptime)] $*"; }
+
+# expect_rc RC CMD...: CMD must exit with status RC; stdout in $OUT, stderr in $ERR
+expect_rc() {
+    _want=$1
+    shift
+    _rc=0
+    OUT=$("$@" 2>/tmp/.rc.err) || _rc=$?
+    ERR=$(cat /tmp/.rc.err)
+    [ "$_rc" = "$_want" ] || fail "exit $_rc, expected $_want: $* (stdout: $OUT) (stderr: $ERR)"
+}
+
+# field TEXT KEY: value of KEY in "key=value" words (spaces or newlines)
+field() {
+    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
