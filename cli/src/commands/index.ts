@@ -1,0 +1,27 @@
+/** The one list of commands; cli.ts registers them in this order. */
+import type { CommandDef } from './context.js';
+import { completionCommand } from './completion.js';
+import { createCommand } from './create.js';
+import { destroyCommand } from './destroy.js';
+import { executeCommand } from './execute.js';
+import { listCommand } from './list.js';
+import { receiveCommand } from './receive.js';
+import { sendCommand } from './send.js';
+import { setCommand } from './set.js';
+import { statsCommand } from './stats.js';
+import { versionCommand } from './version.js';
+
+export const commands: readonly CommandDef[] = [
+	createCommand,
+	destroyCommand,
+	listCommand,
+	executeCommand,
+	sendCommand,
+	receiveCommand,
+	statsCommand,
+	setCommand,
+	versionCommand,
+	completionCommand,
+];
+
+export { ruleCommand, ruleSubcommands } from './rule.js';

@@ -1,0 +1,80 @@
+/**
+ * The one place errors become exit codes, and where results meet stdout. `main` takes its I/O
+ * as arguments (tests call it in-process); bin.ts passes the real process.
+ *
+ * Exit codes (docs/cli.md): 0 ok, 1 kernel refused, 2 usage, 3 module missing, 4 permission
+ * denied, 5 protocol, 6 unreachable, 7 auth failure, 8 host key problem, 9 timeout,
+ * 70 internal bug, 130 interrupted (Ctrl-C).
+ */
+import { ExitCode, InternalError, NfluaError, UsageError } from './core/errors.js';
+import { buildCli, preprocessArgv, type CliHooks } from './cli.js';
+import type { GlobalOptions } from './commands/context.js';
+import { errorJson, errorLine, renderHuman, renderJson } from './output/render.js';
+import { openTransport as realOpen, type TransportOptions } from './transport/index.js';
+import type { Transport } from './transport/types.js';
+
+export interface MainIO {
+	readonly argv: readonly string[];
+	readonly env: Record<string, string | undefined>;
+	stdout(b: Uint8Array): void;
+	stderr(s: string): void;
+	readStdin(): Promise<Uint8Array>;
+	readonly signal: AbortSignal;
+	openTransport?: (o: TransportOptions) => Transport;
+}
+
+const BUG_URL = 'please report this bug with the command line and this message (issue tracker of the nflua project)';
+
+/** Runs one command line; returns the exit code. Never throws. */
+export async function main(io: MainIO): Promise<number> {
+	let what: string | undefined;
+	let globals: GlobalOptions | undefined;
+	let transport: () => Transport | undefined = () => undefined;
+	const enc = new TextEncoder();
+	const hooks: CliHooks = {
+		openTransport: io.openTransport ?? realOpen,
+		readStdin: io.readStdin,
+		log: (m) => {
+			if (globals?.quiet !== true) io.stderr(`nfluactl: ${m}\n`);
+		},
+		emit: (r, g) => io.stdout(g.json ? renderJson(r) : renderHuman(r)),
+		running: (w, g, t) => {
+			what = w;
+			globals = g;
+			transport = t;
+		},
+		signal: io.signal,
+		env: io.env,
+	};
+	try {
+		const parser = buildCli(io.argv, hooks);
+		let helpOut = '';
+		await parser.parseAsync(preprocessArgv(io.argv), {}, (err, _argv, output) => {
+			if (err === null || err === undefined) helpOut = output;
+		});
+		if (helpOut !== '') io.stdout(enc.encode(helpOut.endsWith('\n') ? helpOut : `${helpOut}\n`));
+		return io.signal.aborted ? 130 : ExitCode.OK;
+	} catch (raw) {
+		if (io.signal.aborted) return 130;
+		const e = toNfluaError(raw);
+		e.where ??= transport()?.where;
+		io.stderr(`${errorLine(e, what)}\n`);
+		if (e instanceof UsageError) io.stderr(`Try 'nfluactl ${helpFor(what)}--help'.\n`);
+		if (globals?.json === true || (globals === undefined && io.argv.includes('--json'))) io.stdout(enc.encode(`${JSON.stringify(errorJson(e))}\n`));
+		return e.exitCode;
+	}
+}
+
+function helpFor(what: string | undefined): string {
+	if (what === undefined) return '';
+	const words = what.split(' ');
+	return `${words.slice(0, words[0] === 'rule' ? 2 : 1).join(' ')} `;
+}
+
+function toNfluaError(raw: unknown): NfluaError {
+	if (raw instanceof NfluaError) return raw;
+	// yargs validation errors (unknown option, missing argument) are usage errors
+	if (raw instanceof Error && raw.name === 'YError') return new UsageError(raw.message);
+	const msg = raw instanceof Error ? (raw.stack ?? raw.message) : String(raw);
+	return new InternalError(`internal error: ${msg.split('\n').slice(0, 3).join(' | ')}`, BUG_URL);
+}

@@ -1,0 +1,100 @@
+/**
+ * Renderers: human text or JSON (one document per result; `receive` gives one JSON object per
+ * line). The JSON shapes are documented in docs/cli.md and tested; keep them stable.
+ */
+import { NfluaError, KernelError, HostKeyError, CommandFailedError } from '../core/errors.js';
+import { text } from '../core/protocol.js';
+import type { StateInfo } from '../core/results.js';
+import type { Result } from './results.js';
+
+const enc = new TextEncoder();
+
+function table(rows: string[][]): string {
+	const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+	return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+function listTable(states: StateInfo[]): string {
+	const cols = ['name', 'maxalloc', 'mem', 'peak', 'budget', 'rules', 'calls', 'errors', 'budget_hits'] as const;
+	return table([cols.map((c) => c.toUpperCase()), ...states.map((s) => cols.map((c) => String(s[c])))]);
+}
+
+function joinBytes(parts: Uint8Array[], sep: string, end: string): Uint8Array {
+	const out: number[] = [];
+	parts.forEach((p, i) => {
+		if (i > 0) out.push(...enc.encode(sep));
+		for (const b of p) out.push(b);
+	});
+	if (parts.length > 0) out.push(...enc.encode(end));
+	return Uint8Array.from(out);
+}
+
+/** Human output: bytes, so Lua results are printed exactly as they are. */
+export function renderHuman(r: Result): Uint8Array {
+	switch (r.kind) {
+		case 'version':
+			return enc.encode(`nfluactl ${r.cli}\n${r.module}\n`);
+		case 'done':
+			return new Uint8Array();
+		case 'list':
+			return enc.encode(r.states.length === 0 ? '' : `${listTable(r.states)}\n`);
+		case 'stats':
+			return enc.encode(`${Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+		case 'values':
+			return joinBytes(r.values, '\t', '\n');
+		case 'message':
+			return joinBytes([r.message], '', '\n');
+		case 'rules-applied':
+			return new Uint8Array();
+		case 'rule-list':
+			return enc.encode(r.rules.map((x) => `${x.family} ${x.table} ${x.line}\n`).join(''));
+		case 'text':
+			return enc.encode(r.text);
+	}
+}
+
+/** The JSON value of a result (documented shapes). */
+export function jsonValue(r: Result): unknown {
+	switch (r.kind) {
+		case 'version':
+			return { cli: r.cli, module: r.module, where: r.where };
+		case 'done':
+			return { action: r.action, state: r.state, ok: true };
+		case 'list':
+			return r.states;
+		case 'stats':
+			return r.stats;
+		case 'values':
+			return { state: r.state, values: r.values.map(text) };
+		case 'message':
+			return { state: r.state, message: text(r.message) };
+		case 'rules-applied':
+			return { action: r.action, rules: r.rules };
+		case 'rule-list':
+			return r.rules;
+		case 'text':
+			return { text: r.text };
+	}
+}
+
+export function renderJson(r: Result): Uint8Array {
+	return enc.encode(`${JSON.stringify(jsonValue(r))}\n`);
+}
+
+/** The one stderr line of a failure: "nfluactl: WHAT: WHY; WHAT TO DO". */
+export function errorLine(e: NfluaError, what: string | undefined): string {
+	const where = e.where !== undefined && e.where !== 'local' && e.kind === 'kernel' ? ` on ${e.where}` : '';
+	const head = what === undefined || what === '' ? '' : `${what}${where}: `;
+	return `nfluactl: ${head}${e.message}${e.hint === undefined ? '' : `; ${e.hint}`}`;
+}
+
+/** --json errors: {"error": {...}} on stdout, besides the stderr line. */
+export function errorJson(e: NfluaError): unknown {
+	const o: Record<string, unknown> = { kind: e.kind, exitCode: e.exitCode, message: e.message };
+	if (e.hint !== undefined) o.hint = e.hint;
+	if (e.where !== undefined) o.where = e.where;
+	if (e instanceof KernelError) Object.assign(o, { errno: e.errno, errnoName: e.errnoName, reason: e.reason });
+	if (e instanceof HostKeyError) o.problem = e.problem;
+	if (e instanceof CommandFailedError) Object.assign(o, { argv: e.argv, status: e.status });
+	return { error: o };
+}

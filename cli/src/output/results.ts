@@ -1,0 +1,23 @@
+/** The data commands return. Each kind has one human and one JSON rendering (output/render.ts). */
+import type { ModuleStats, StateInfo, StateStats } from '../core/results.js';
+import type { LuaRule } from '../core/rules.js';
+
+export interface AppliedRule {
+	family: 'ipv4' | 'ipv6';
+	command: string;
+	backend: string;
+	argv: string[];
+	/** false when `rule add` found the rule already there */
+	changed: boolean;
+}
+
+export type Result =
+	| { kind: 'version'; cli: string; module: string; where: string }
+	| { kind: 'done'; action: 'create' | 'destroy' | 'set'; state: string }
+	| { kind: 'list'; states: StateInfo[] }
+	| { kind: 'stats'; stats: StateStats | ModuleStats }
+	| { kind: 'values'; state: string; values: Uint8Array[] }
+	| { kind: 'message'; state: string; message: Uint8Array }
+	| { kind: 'rules-applied'; action: 'add' | 'del'; rules: AppliedRule[] }
+	| { kind: 'rule-list'; rules: LuaRule[] }
+	| { kind: 'text'; text: string };
