@@ -1,7 +1,10 @@
 # nflua: Lua packet filtering in the Linux kernel for OpenWrt routers.
 #   make            build nflua.ko for the default test kernel (Debian 6.1 cloud) and the
 #                   iptables extensions libxt_lua.so, libxt_LUA.so (build/xt/)
-#   make test       every test: the kernel suite in QEMU on 6.1, 5.10 and 6.12
+#   make test       every test: nfluactl's (TypeScript), the kernel suite in QEMU on 6.1, 5.10
+#                   and 6.12, the harness self-test; the last line sums them up
+#   make cli        build nfluactl (TypeScript) into build/cli; then `npx nfluactl --help`
+#   make sea        single-executable nfluactl for linux-x64 and linux-arm64 in dist/
 #   make demo       boot a QEMU "router" and show a Lua state being created and used
 # Everything the targets need (apt packages, kernels, Lua's source) is installed by the scripts
 # they call, idempotently; see README.md.
@@ -9,8 +12,8 @@
 KERNEL ?= 6.1
 KERNELS ?= 6.1 5.10 6.12
 
-.PHONY: all deps kmod kmod-all xt test test-vm test-lint demo stack-usage clean
-all: kmod xt
+.PHONY: all deps kmod kmod-all xt cli sea test test-suites test-lint test-cli demo stack-usage clean
+all: kmod xt cli
 
 deps:
 	scripts/host-deps.sh
@@ -21,6 +24,13 @@ kmod: deps
 xt: deps
 	$(MAKE) -C libxt_lua BUILD=$(CURDIR)/build/xt
 
+cli:
+	@[ -x node_modules/.bin/tsc ] || npm ci --ignore-scripts --no-audit --no-fund
+	npm run --silent build
+
+sea: cli
+	scripts/build-sea.sh
+
 kmod-all: deps
 	for k in $(KERNELS); do scripts/build-kmod.sh $$k || exit 1; done
 
@@ -28,14 +38,18 @@ kmod-all: deps
 stack-usage: deps
 	scripts/build-kmod.sh $(KERNEL) stack-usage BUILD=$(CURDIR)/build/stack-usage/$(KERNEL)
 
-test: deps test-lint test-vm
+test: deps test-lint test-suites
 
 test-lint:
 	scripts/lint.sh
 
-# One VM run per kernel; all run even if one fails, and the summary counts them all.
-test-vm:
-	scripts/test-all-kernels.sh $(KERNELS)
+# The CLI's tests, one VM run per kernel, the harness self-test: all run even if one fails,
+# and the last line counts them all.
+test-suites:
+	scripts/test-all.sh $(KERNELS)
+
+test-cli:
+	scripts/test-cli.sh
 
 demo: deps
 	scripts/demo.sh

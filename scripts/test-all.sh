@@ -1,6 +1,7 @@
 #!/bin/bash
-# test-all-kernels.sh KEY...: the VM suite on each test kernel, then the harness's own
-# self-test. Runs everything even after a failure; the last line sums the cases up.
+# test-all.sh KEY...: every test suite: the CLI's (mocha, real dropbear, SEA binaries), the VM
+# suite on each test kernel KEY, then the harness's own self-test. Runs everything even after a
+# failure; the last line sums them all up.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$root/build"
@@ -16,6 +17,10 @@ tally() {	# $1 - label, $2 - a run's log; a log without a summary line counts as
 	passed=$((passed + p)) failed=$((failed + f))
 	[ "$f" = 0 ] || bad+=("$1")
 }
+echo "=== nfluactl (TypeScript)"
+rm -f "$root/build/test-cli.log"
+"$root/scripts/test-cli.sh" 2>&1 | tee "$root/build/test-cli.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+tally "nfluactl" "$root/build/test-cli.log"
 for key in "$@"; do
 	echo "=== kernel $key"
 	start=$(date +%s)
