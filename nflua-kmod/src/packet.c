@@ -21,6 +21,7 @@
 #include "lauxlib.h"
 
 #include "packet.h"
+#include "tcpreply.h"
 
 #define NFLUA_PACKET_MT		"nflua.packet"
 #define NFLUA_PACKET_KEY	"nflua.packet.object"
@@ -274,6 +275,23 @@ static int nflua_packet_reset(lua_State *L)
 	return 1;
 }
 
+/* pkt:tcpreply(msg): true, or fail and why (tcpreply.h) */
+static int nflua_packet_tcpreply(lua_State *L)
+{
+	struct nflua_packet *p = nflua_checkpacket(L);
+	size_t len;
+	const char *msg = luaL_checklstring(L, 2, &len);
+	const char *why = NULL;
+
+	if (nflua_tcpreply_build(p, msg, len, &why) < 0) {
+		luaL_pushfail(L);
+		lua_pushstring(L, why);
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static int nflua_packet_len(lua_State *L)
 {
 	lua_pushinteger(L, nflua_checkpacket(L)->len);
@@ -294,6 +312,7 @@ static const luaL_Reg nflua_packet_methods[] = {
 	{ "mark", nflua_packet_mark },
 	{ "connmark", nflua_packet_connmark },
 	{ "reset", nflua_packet_reset },
+	{ "tcpreply", nflua_packet_tcpreply },
 	{ NULL, NULL }
 };
 

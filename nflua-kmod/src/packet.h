@@ -20,6 +20,8 @@ struct nflua_packet {
 	u8 proto;			/* IPPROTO_*; 0 if unknown (e.g. a later fragment) */
 	bool l4ok;			/* the transport header is complete */
 	bool verdict_reset;		/* the target asked for a TCP reset */
+	bool failed;			/* the call ended in an error: its requests are void */
+	struct sk_buff *reply;		/* pkt:tcpreply(), sent after the call (tcpreply.h) */
 };
 
 /* Parses the headers; false if the packet is not IPv4/IPv6 or is malformed. */

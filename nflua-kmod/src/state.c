@@ -331,6 +331,7 @@ static int nflua_packet_fn(lua_State *L, void *ctx)
 		}
 	}
 	s->bad_results++;
+	c->p->failed = true;
 	pr_notice_ratelimited("%s: %s returned %s %s, not %s\n", s->name, c->function,
 			      luaL_typename(L, -1), lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "",
 			      c->target ? "a verdict" : "a boolean");
@@ -342,8 +343,10 @@ static int nflua_state_packet(struct nflua_state *s, struct nflua_packet_call *c
 	spin_lock_bh(&s->lock);
 	if (s->L) {
 		*s->pkt = c->p;
-		if (nflua_state_pcall(s, nflua_packet_fn, c, NULL))
+		if (nflua_state_pcall(s, nflua_packet_fn, c, NULL)) {
 			c->verdict = c->target ? XT_CONTINUE : -1;
+			c->p->failed = true;
+		}
 		*s->pkt = NULL;
 		if (!c->target && c->verdict == 1)
 			s->matches++;

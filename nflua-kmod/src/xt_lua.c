@@ -18,6 +18,7 @@
 #include "netns.h"
 #include "packet.h"
 #include "state.h"
+#include "tcpreply.h"
 #include "xt_lua_glue.h"
 
 static bool xt_lua_function_valid(const char *f)
@@ -96,6 +97,7 @@ static bool xt_lua_mt(const struct sk_buff *skb, struct xt_action_param *par)
 	if ((info->flags & XT_LUA_TCP_PAYLOAD) && !nflua_packet_has_tcp_payload(&p))
 		return false;	/* a precondition, not inverted by '!' */
 	match = nflua_state_match(info->priv, info->function, &p);
+	nflua_tcpreply_finish(&p);
 	if (match < 0)
 		return false;	/* errors never match, inverted or not: the rule fails open */
 	return match ^ !!(info->flags & XT_LUA_INVERT);
@@ -118,12 +120,18 @@ static unsigned int xt_lua_tg(struct sk_buff *skb, const struct xt_action_param 
 	const struct xt_lua_info *info = par->targinfo;
 	struct nflua_packet p;
 	unsigned int verdict;
+	bool replied;
 
 	if (!nflua_packet_init(&p, skb, par))
 		return XT_CONTINUE;
 	verdict = nflua_state_target(info->priv, info->function, &p);
+	replied = p.reply && !p.failed;
+	nflua_tcpreply_finish(&p);	/* sends the reply, or frees it if the call failed */
+	if (p.failed)
+		return XT_CONTINUE;	/* an error voids pkt:reset() and pkt:tcpreply() too */
 	if (p.verdict_reset) {
-		xt_lua_send_reset(skb, par);
+		if (!replied)	/* a reply already closes the connection with its FIN */
+			xt_lua_send_reset(skb, par);
 		return NF_DROP;
 	}
 	return verdict;

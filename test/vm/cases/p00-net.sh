@@ -156,17 +156,29 @@ stats() {
     eval "$(printf '%s\n' "$_st" | sed -n 's/^\([a-z_]*\)=\([0-9]*\)$/ST_\1=\2/p')"
 }
 
-# snapshot IPT CHAIN N STATE: stats STATE (ST_*) and SP = packets of rule N, read while the rule
-# counted nothing in between (so that Lua's calls and the rule's packets are from one moment)
+# snapshot IPT CHAIN N STATE [M]: stats STATE (ST_*), SP = packets of rule N and SP2 = packets of
+# rule M (if given), read while the rules counted nothing in between (so that Lua's calls and the
+# rules' packets are from one moment)
 snapshot() {
     _i=0
     while :; do
-        _a=$(pkts "$1" "$2" "$3")
+        _a=$(pkts "$1" "$2" "$3") _a2=${5:+$(pkts "$1" "$2" "$5")}
         stats "$4"
-        SP=$(pkts "$1" "$2" "$3")
-        [ "$_a" != "$SP" ] || return 0
+        SP=$(pkts "$1" "$2" "$3") SP2=${5:+$(pkts "$1" "$2" "$5")}
+        [ "$_a" != "$SP" ] || [ "$_a2" != "$SP2" ] || return 0
         _i=$((_i + 1))
         [ $_i -lt 20 ] || fail "counters of $1 $2 rule $3 do not settle"
+    done
+}
+
+# quiet IPT CHAIN N: wait (up to 6 s) until rule N of CHAIN counts nothing for 0.3 s, so that
+# late packets of the last connection (a final ACK, a retransmission on a loaded machine) are
+# not counted with the next step's
+quiet() {
+    _i=0 _a=$(pkts "$1" "$2" "$3")
+    while sleep 0.3; _b=$(pkts "$1" "$2" "$3"); [ "$_a" != "$_b" ]; do
+        _a=$_b _i=$((_i + 1))
+        [ $_i -lt 20 ] || fail "rule $3 of $1 $2 keeps counting"
     done
 }
 

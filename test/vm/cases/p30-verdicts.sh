@@ -40,13 +40,15 @@ mode() {
 
 # snap: remember the counters; delta: D1, D2 (rules 1 and 2), DCALLS, DBAD, DERR since snap
 snap() {
-    snapshot $ipt FORWARD 1 v
-    S1=$SP S2=$(pkts $ipt FORWARD 2)
+    quiet $ipt FORWARD 1
+    snapshot $ipt FORWARD 1 v 2
+    S1=$SP S2=$SP2
     SC=$ST_calls SB=$ST_bad_results SE=$ST_errors
 }
 delta() {
-    snapshot $ipt FORWARD 1 v
-    D1=$((SP - S1)) D2=$(($(pkts $ipt FORWARD 2) - S2))
+    quiet $ipt FORWARD 1
+    snapshot $ipt FORWARD 1 v 2
+    D1=$((SP - S1)) D2=$((SP2 - S2))
     DCALLS=$((ST_calls - SC)) DBAD=$((ST_bad_results - SB)) DERR=$((ST_errors - SE))
     echo "    LUA rule $D1, continued $D2, calls $DCALLS, bad_results $DBAD, errors $DERR"
     assert_eq "$DCALLS" "$D1" "$ipt $M: Lua calls = packets at the LUA rule"
