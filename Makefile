@@ -6,6 +6,10 @@
 #   make cli        build nfluactl (TypeScript) into build/cli; then `npx nfluactl --help`
 #   make sea        single-executable nfluactl for linux-x64 and linux-arm64 in dist/
 #   make demo       boot a QEMU "router" and show a Lua state being created and used
+#   make bench      forwarding rate through xt_string and Lua rules, as ratios to no rule, in
+#                   the QEMU router (build/bench/$(KERNEL).txt)
+#   make test-arch ARCH=arm64|armhf|mipsel   cross-build nflua.ko and the extensions for a router
+#                   arch and run the VM suite on Debian's kernel of that arch (QEMU, TCG)
 # Everything the targets need (apt packages, kernels, Lua's source) is installed by the scripts
 # they call, idempotently; see README.md.
 
@@ -51,8 +55,19 @@ test-suites:
 test-cli:
 	scripts/test-cli.sh
 
+# Router arches (docs/platforms.md): one per run, e.g. make test-arch ARCH=armhf
+ARCH ?= arm64
+.PHONY: test-arch
+# (ARCH is the Debian arch here: the kernel builds below must not inherit it as theirs)
+test-arch: deps
+	env -u ARCH -u MAKEFLAGS -u MFLAGS scripts/test-arch.sh $(ARCH)
+
 demo: deps
 	scripts/demo.sh
+
+.PHONY: bench
+bench: deps
+	scripts/bench.sh $(KERNEL)
 
 clean:
 	rm -rf build dist

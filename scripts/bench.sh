@@ -9,18 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/bench
 mkdir -p "$out"
 
-command -v trafgen >/dev/null 2>&1 || {
-	echo "bench: apt-get install netsniff-ng (trafgen)"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends netsniff-ng >/dev/null
-}
-tg=$(command -v trafgen)
-files=(--file "$tg:/usr/sbin/trafgen" --file "$root/policies:/policies"
-	--file "$root/test/vm/cases/p00-net.sh:/test/p00-net.sh")
-# trafgen's libraries that the image may not have (libnl); the others are in it already
-while read -r lib; do
-	files+=(--file "$(realpath "$lib"):/usr$lib")
-done < <(ldd "$tg" | sed -n 's/.*=> \(\/lib\/[^ ]*libnl[^ ]*\) .*/\1/p')
+# test-kernel.sh puts trafgen (and its libraries) and policies/ into the image
+files=(--file "$root/test/vm/cases/p00-net.sh:/test/p00-net.sh")
 
 "$root/scripts/test-kernel.sh" "$key" --case-dir "$root/test/vm/bench" --out "$out/vm-$key" \
 	--mod dummy --mod xt_string --mod ts_bm --mod xt_connmark --timeout 1200 \

@@ -24,7 +24,13 @@ line=$(awk -v k="$KEY" '!/^#/ && $1 == k {print; exit}' "$CONF")
 [ -n "$line" ] || die "unknown kernel KEY '$KEY' (not in $CONF)"
 # shellcheck disable=SC2086
 set -- $line
-PIN_ABI=$2 PIN_VER=$3 SUITE=$4
+PIN_ABI=$2 PIN_VER=$3 SUITE=$4 ARCH=${5:-amd64}
+# Other arches (column 5): image and headers of ARCH, the amd64 linux-kbuild (host tools) of the
+# same version; the cross toolchain and QEMU come from scripts/arch.sh's table.
+# shellcheck source=scripts/arch.sh
+. "$ROOT/scripts/arch.sh"
+nflua_arch "$ARCH" || die "kernel $KEY: unknown arch '$ARCH' (see scripts/arch.sh)"
+FLAVOUR=${PIN_ABI##*[0-9]-}   # cloud-amd64, arm64, armmp, 4kc-malta: the metapackages' suffix
 
 for t in apt-get apt-cache dpkg-deb depmod flock; do
     command -v "$t" >/dev/null || die "'$t' not found (run scripts/host-deps.sh)"
@@ -49,6 +55,7 @@ print_env() {
 }
 
 STAMP="pin=$PIN_ABI/$PIN_VER suite=$SUITE layout=3"  # bump layout when the extraction changes
+[ "$ARCH" = amd64 ] || STAMP="$STAMP arch=$ARCH"
 if [ -f "$OUT/env" ] && [ -f "$OUT/.stamp" ] && [ "$(head -n1 "$OUT/.stamp")" = "$STAMP" ] &&
    [ "$(sed -n 2p "$OUT/.stamp")" = "root=$OUT" ]; then
     print_env
@@ -60,11 +67,14 @@ case $SUITE in
     *-security) URI=http://deb.debian.org/debian-security ;;
     *) URI=http://deb.debian.org/debian ;;
 esac
-echo "deb [arch=amd64] $URI $SUITE main" >"$APTD/sources.list"
+ARCHS=amd64 KBQ=
+[ "$ARCH" = amd64 ] || ARCHS=$ARCH,amd64 KBQ=:amd64
+echo "deb [arch=$ARCHS] $URI $SUITE main" >"$APTD/sources.list"
 APTO=(-o Dir::Etc::SourceList="$APTD/sources.list" -o Dir::Etc::SourceParts=/dev/null
       -o Dir::State::Lists="$APTD/lists" -o Dir::Cache="$APTD/cache"
       -o Dir::State::status=/dev/null -o Debug::NoLocking=1 -o APT::Sandbox::User=root
-      -o APT::Architecture=amd64 -o APT::Architectures::=amd64 -o Acquire::Retries=3)
+      -o APT::Architecture="$ARCH" -o APT::Architectures::=amd64 -o Acquire::Retries=3)
+[ "$ARCH" = amd64 ] || APTO+=(-o APT::Architectures::="$ARCH")
 UPDATED=0
 apt_update() {
     note "apt-get update ($SUITE, private state in $APTD)"
@@ -86,9 +96,9 @@ resolve() {
     common=$(printf '%s\n' "$dep" | grep -o 'linux-headers-[^ ,(]*-common' | head -n1)
     kbuild=$(printf '%s\n' "$dep" | grep -o 'linux-kbuild-[^ ,(]*' | head -n1)
     [ -n "$common" ] && [ -n "$kbuild" ] || die "cannot parse Depends of linux-headers-$abi=$ver: $dep"
-    apt_has "linux-image-$abi" "$ver" && apt_has "$common" "$ver" && apt_has "$kbuild" "$ver" || return 1
-    PKGS=("linux-image-$abi=$ver" "linux-headers-$abi=$ver" "$common=$ver" "$kbuild=$ver")
-    FILES=("$(deb_name "linux-image-$abi" "$ver" amd64)" "$(deb_name "linux-headers-$abi" "$ver" amd64)"
+    apt_has "linux-image-$abi" "$ver" && apt_has "$common" "$ver" && apt_has "$kbuild$KBQ" "$ver" || return 1
+    PKGS=("linux-image-$abi=$ver" "linux-headers-$abi=$ver" "$common=$ver" "$kbuild$KBQ=$ver")
+    FILES=("$(deb_name "linux-image-$abi" "$ver" "$ARCH")" "$(deb_name "linux-headers-$abi" "$ver" "$ARCH")"
            "$(deb_name "$common" "$ver" all)" "$(deb_name "$kbuild" "$ver" amd64)")
 }
 download() {
@@ -123,14 +133,14 @@ if [ -z "$ABI" ]; then
     if [ $ok = 0 ]; then
         # Fallback: what the suite's metapackages point at.
         [ $UPDATED = 1 ] || apt_update
-        meta_img=$(apt-cache "${APTO[@]}" show linux-image-cloud-amd64 2>/dev/null | sed -n 's/^Depends: //p' | head -n1)
-        meta_hdr=$(apt-cache "${APTO[@]}" show linux-headers-cloud-amd64 2>/dev/null | sed -n 's/^Depends: //p' | head -n1)
-        ABI=$(printf '%s\n' "$meta_img" | sed -n 's/.*linux-image-\([^ ,(]*-cloud-amd64\) (= \([^)]*\)).*/\1/p' | head -n1)
-        VER=$(printf '%s\n' "$meta_img" | sed -n 's/.*linux-image-\([^ ,(]*-cloud-amd64\) (= \([^)]*\)).*/\2/p' | head -n1)
+        meta_img=$(apt-cache "${APTO[@]}" show "linux-image-$FLAVOUR" 2>/dev/null | sed -n 's/^Depends: //p' | head -n1)
+        meta_hdr=$(apt-cache "${APTO[@]}" show "linux-headers-$FLAVOUR" 2>/dev/null | sed -n 's/^Depends: //p' | head -n1)
+        ABI=$(printf '%s\n' "$meta_img" | sed -n "s/.*linux-image-\([^ ,(]*-$FLAVOUR\) (= \([^)]*\)).*/\1/p" | head -n1)
+        VER=$(printf '%s\n' "$meta_img" | sed -n "s/.*linux-image-\([^ ,(]*-$FLAVOUR\) (= \([^)]*\)).*/\2/p" | head -n1)
         [ -n "$ABI" ] && [ -n "$VER" ] ||
-            die "pinned $PIN_ABI $PIN_VER is not downloadable and linux-image-cloud-amd64 in $SUITE gives no fallback ($meta_img)"
+            die "pinned $PIN_ABI $PIN_VER is not downloadable and linux-image-$FLAVOUR in $SUITE gives no fallback ($meta_img)"
         case $meta_hdr in *"linux-headers-$ABI (= $VER)"*) ;;
-            *) die "linux-headers-cloud-amd64 in $SUITE ($meta_hdr) does not match the image's $ABI $VER" ;; esac
+            *) die "linux-headers-$FLAVOUR in $SUITE ($meta_hdr) does not match the image's $ABI $VER" ;; esac
         resolve "$ABI" "$VER" || die "fallback $ABI $VER: packages missing from $SUITE's index"
         download || die "fallback $ABI $VER: download failed"
         WARN="WARNING: kernel $KEY: pinned $PIN_ABI $PIN_VER is not downloadable from $SUITE; using $ABI $VER (the $SUITE metapackage's): update scripts/kernels.conf"
@@ -145,8 +155,9 @@ mkdir -p "$NEW"
 note "extracting $ABI $VER into $OUT"
 for f in "${FILES[@]}"; do dpkg-deb -x "$DEBS/$f" "$NEW/x" || die "dpkg-deb -x $f failed"; done
 
-# kernel image
+# kernel image (malta's is an ELF vmlinux; QEMU loads either; the name stays vmlinuz)
 img=$NEW/x/boot/vmlinuz-$ABI
+[ -f "$img" ] || img=$NEW/x/boot/vmlinux-$ABI
 [ -f "$img" ] || die "no /boot/vmlinuz-$ABI in linux-image-$ABI"
 mv "$img" "$NEW/vmlinuz"
 [ ! -f "$NEW/x/boot/config-$ABI" ] || mv "$NEW/x/boot/config-$ABI" "$NEW/config"
@@ -186,7 +197,7 @@ done
 # compiler, and the Debian 5.10 Makefile has no compiler-version check that stops the build.
 CCNOTE=
 kcc=$(sed -n 's/^CC = .*\$(CROSS_COMPILE)\(gcc-[0-9]*\).*/\1/p' "$H/.kernelvariables" | head -n1)
-if [ -n "$kcc" ] && ! command -v "$kcc" >/dev/null && ! command -v "x86_64-linux-gnu-$kcc" >/dev/null; then
+if [ -n "$kcc" ] && [ -z "$CROSS_COMPILE" ] && ! command -v "$kcc" >/dev/null && ! command -v "x86_64-linux-gnu-$kcc" >/dev/null; then
     sed -i "s/\$(CROSS_COMPILE)$kcc\b/\$(CROSS_COMPILE)gcc/" "$H/.kernelvariables"
     CCNOTE="note: kernel $KEY was built with $kcc, not on this host; its KDIR is patched to use gcc ($(gcc -dumpversion 2>/dev/null || echo '?')); CC=gcc-12 works too"
 fi
@@ -199,6 +210,7 @@ VMLINUZ=$OUT/vmlinuz
 MODROOT=$OUT/modroot
 KVER=$KVER
 EOF
+[ "$ARCH" = amd64 ] || echo "DEBARCH=$ARCH" >>"$NEW/env"
 if [ -n "$WARN" ]; then echo "$WARN" >"$NEW/warning"; fi
 if [ -n "$CCNOTE" ]; then echo "# $CCNOTE" >>"$NEW/env"; echo "fetch-kernel: $CCNOTE" >&2; fi
 printf '%s\nroot=%s\nresolved=%s/%s\n' "$STAMP" "$OUT" "$ABI" "$VER" >"$NEW/.stamp"

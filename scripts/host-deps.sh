@@ -10,6 +10,8 @@ PKGS=(
     cpio gzip xz-utils zstd coreutils
     # packet-path cases (test/vm/cases/p*.sh): clients, servers and NIC settings in the guest
     curl openssl ethtool
+    # trafgen: replays captures (p95-policies) and floods (make bench) in the guest
+    netsniff-ng
     # fetch-kernel.sh
     apt dpkg
     # module build against the extracted Debian headers: compiler, and the runtime libraries of

@@ -29,6 +29,26 @@ for key in "$@"; do
 	tally "kernel $key" "$root/build/test-$key.log"
 	echo "=== kernel $key: $(($(date +%s) - start)) s"
 done
+# One router arch per run, in turn (arm64, armhf, mipsel by the commit count; NFLUA_CI_ARCH picks
+# one, "none" skips), with the kernel-core cases and two packet-path ones: a whole arch suite
+# takes 15-20 minutes of TCG time, `make test-arch ARCH=...` runs it all.
+arch=${NFLUA_CI_ARCH:-}
+if [ -z "$arch" ]; then
+	n=$(git -C "$root" rev-list --count HEAD 2>/dev/null || echo 0)
+	set -- arm64 armhf mipsel
+	shift $((n % 3))
+	arch=$1
+fi
+if [ "$arch" != none ]; then
+	echo "=== router arch $arch (this run's turn)"
+	start=$(date +%s)
+	rm -f "$root/build/test-arch-$arch.log"
+	"$root/scripts/test-arch.sh" "$arch" \
+		--cases 00-harness,10-lifecycle,20-errors,30-budget,40-memory,50-recursion,60-kernel-lua,65-int64,70-control-input,p00-net,p10-http-ua,p20-tls-sni \
+		2>&1 | tee "$root/build/test-arch-$arch.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+	tally "arch $arch" "$root/build/test-arch-$arch.log"
+	echo "=== router arch $arch: $(($(date +%s) - start)) s"
+fi
 echo "=== harness self-test"
 rm -f "$root/build/test-selftest.log"
 "$root/test/vm/selftest.sh" 2>&1 | tee "$root/build/test-selftest.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'

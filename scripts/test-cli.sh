@@ -1,7 +1,8 @@
 #!/bin/sh
 # test-cli.sh: the TypeScript nfluactl's tests (test/cli/, mocha): core unit tests, commands
-# in-process, the SSH transport against a real dropbear on 127.0.0.1, and the single
-# executables (x64 directly, arm64 under qemu-aarch64-static).
+# in-process, the SSH transport against a real dropbear on 127.0.0.1, the single
+# executables (x64 directly, arm64 under qemu-aarch64-static), and the router tests: both builds
+# over SSH to nflua.ko in a QEMU VM on kernel 6.1 (test/cli/router.test.mjs, test/vm/router-vm.sh).
 #
 # Installs what it needs, idempotently: dropbear-bin and qemu-user-static (apt), the npm
 # dependencies (npm ci, from npm's cache when it can), an arm64 libc for qemu (downloaded with a
@@ -59,10 +60,15 @@ if [ ! -e "$sysroot/lib/ld-linux-aarch64.so.1" ]; then
 fi
 export NFLUA_ARM64_ROOT="$sysroot"
 
+# the router tests boot QEMU and send traffic with curl (the kernel harness's host packages)
+scripts/host-deps.sh >/dev/null
+
 echo "test-cli: mocha"
 log=build/test-cli.log
 status=0
-CI=true FORCE_COLOR=0 node_modules/.bin/mocha --reporter spec 'test/cli/*.test.mjs' >"$log" 2>&1 || status=$?
+# --exit: a child a failed test left behind must not keep mocha waiting forever; 20 s default
+# timeout: a loaded machine starts node processes slowly
+CI=true FORCE_COLOR=0 node_modules/.bin/mocha --exit --timeout 20000 --reporter spec 'test/cli/*.test.mjs' >"$log" 2>&1 || status=$?
 cat "$log"
 passed=$(sed -n 's/^ *\([0-9][0-9]*\) passing.*/\1/p' "$log" | tail -n 1)
 failed=$(sed -n 's/^ *\([0-9][0-9]*\) failing.*/\1/p' "$log" | tail -n 1)

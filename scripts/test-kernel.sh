@@ -1,6 +1,9 @@
 #!/bin/sh
 # test-kernel.sh KEY [run.sh options]: build nflua.ko for test kernel KEY and run the VM suite
-# (test/vm/cases) on that kernel with it and the router-side nfluactl.
+# (test/vm/cases) on that kernel with it and the router-side nfluactl. Every image also gets
+# trafgen (netsniff-ng; mkinitramfs adds its libraries), policies/ as /policies and the inputs of
+# p95-policies (test/vm/policies/prepare.mjs: replay captures and the simulator's results) as
+# /test/policies-data; the bench (scripts/bench.sh) uses trafgen and /policies too.
 set -eu
 key=${1:?usage: test-kernel.sh KEY [run.sh options]}
 shift
@@ -8,8 +11,18 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/build-kmod.sh" "$key"
 make -s -C "$root/libxt_lua" BUILD="$root/build/xt"
 xtlib=/usr/lib/x86_64-linux-gnu/xtables
-exec "$root/test/vm/run.sh" "$key" --timeout 2400 --ko "$root/build/kmod/$key/nflua.ko" \
+[ "${NFLUA_NO_HOST_DEPS:-}" = 1 ] || "$root/scripts/host-deps.sh" >/dev/null	# trafgen among them
+[ -e "$root/build/cli/core/simulate.js" ] || (cd "$root" && npm run -s build)
+# a directory per run: runs for several kernels may overlap
+mkdir -p "$root/build"
+pdata=$(mktemp -d "$root/build/policies-vm.XXXXXX")
+trap 'rm -rf "$pdata"' EXIT
+trap 'exit 1' HUP INT TERM
+node "$root/test/vm/policies/prepare.mjs" "$pdata"
+"$root/test/vm/run.sh" "$key" --timeout 2400 --ko "$root/build/kmod/$key/nflua.ko" \
 	--file "$root/openwrt/utils/nfluactl/files/nfluactl:/usr/sbin/nfluactl" \
 	--file "$root/build/xt/libxt_lua.so:$xtlib/libxt_lua.so" \
 	--file "$root/build/xt/libxt_LUA.so:$xtlib/libxt_LUA.so" \
-	--file "$root/libxt_lua:/libxt_lua" "$@"
+	--file "$root/libxt_lua:/libxt_lua" \
+	--file "$(command -v trafgen):/usr/sbin/trafgen" --file "$root/policies:/policies" \
+	--file "$pdata:/test/policies-data" "$@"

@@ -88,7 +88,12 @@ export function preprocessArgv(argv: readonly string[]): string[] {
 	return argv.map((a) => (a === '-' ? STDIN_ARG : a));
 }
 
-export function buildCli(argv: readonly string[], hooks: CliHooks): Argv {
+/**
+ * `scope` 'rule' makes a parser whose commands are those of `rule` (add, del, list) at the top:
+ * shell completion uses it for `rule SUB ...`, because yargs completes a nested command that
+ * shares its name with a top-level one (`rule list`, `list`) with the top-level one's options.
+ */
+export function buildCli(argv: readonly string[], hooks: CliHooks, scope: 'all' | 'rule' = 'all'): Argv {
 	let y: Argv = yargs(preprocessArgv(argv))
 		.scriptName('nfluactl')
 		.usage('Usage: $0 [--host [user@]host[:port]] COMMAND [ARGS...]\n\nControl the Lua states of the nflua kernel module: on this machine through /dev/nflua, or on a router over SSH (dropbear and busybox are all it needs).')
@@ -121,6 +126,10 @@ export function buildCli(argv: readonly string[], hooks: CliHooks): Argv {
 			if (err !== undefined) throw err;
 			throw new UsageError(msg ?? 'bad usage');
 		});
+	if (scope === 'rule') {
+		for (const def of ruleSubcommands) y = register(y, def, hooks, 'rule ');
+		return y;
+	}
 	for (const def of commands) y = register(y, def, hooks, '');
 	y = y.command(ruleCommand.command, ruleCommand.describe, (r: Argv) => {
 		let rr = r;

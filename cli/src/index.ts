@@ -47,6 +47,10 @@ export async function main(io: MainIO): Promise<number> {
 		env: io.env,
 	};
 	try {
+		if (io.argv.includes(COMPLETIONS_FLAG)) {
+			io.stdout(enc.encode(await completions(io.argv, hooks)));
+			return ExitCode.OK;
+		}
 		const parser = buildCli(io.argv, hooks);
 		let helpOut = '';
 		await parser.parseAsync(preprocessArgv(io.argv), {}, (err, _argv, output) => {
@@ -63,6 +67,34 @@ export async function main(io: MainIO): Promise<number> {
 		if (globals?.json === true || (globals === undefined && io.argv.includes('--json'))) io.stdout(enc.encode(`${JSON.stringify(errorJson(e))}\n`));
 		return e.exitCode;
 	}
+}
+
+/** What the completion script (`nfluactl completion`) asks for: candidates for the last word. */
+const COMPLETIONS_FLAG = '--get-yargs-completions';
+
+/**
+ * yargs 18 drops the completions of nested commands (`rule add|del|list` and their options)
+ * when a parse callback collects its output: the output is restored to its value from before
+ * the command. Without a callback it writes them with console.log, so collect them there.
+ * `rule SUB ...` (SUB not the word being completed) is completed by a parser of rule's
+ * subcommands alone (see buildCli's scope).
+ */
+async function completions(words: readonly string[], hooks: CliHooks): Promise<string> {
+	const i = words.indexOf('rule');
+	const nested = i >= 0 && i + 2 < words.length && ['add', 'del', 'list'].includes(words[i + 1] ?? '');
+	const argv = nested ? [...words.slice(0, i), ...words.slice(i + 1)] : [...words];
+	const parser = buildCli(argv, hooks, nested ? 'rule' : 'all');
+	const lines: string[] = [];
+	const log = console.log;
+	console.log = (...a: unknown[]) => {
+		lines.push(a.map(String).join(' '));
+	};
+	try {
+		await parser.parseAsync(preprocessArgv(argv));
+	} finally {
+		console.log = log;
+	}
+	return lines.map((l) => `${l}\n`).join('');
 }
 
 function helpFor(what: string | undefined): string {

@@ -14,13 +14,34 @@
 #include "lua.h"
 #include "lstate.h"
 
-/* Kept free below 'soft' for what runs between two checks (a sort's recursion, a pattern
- * match: about 2 KiB measured) plus raising the error; and the room to handle the error. */
+/* Kept free below 'hard' for what runs between two checks (a sort's recursion, a pattern
+ * match: about 2 KiB measured on x86_64, 1.4 KiB on 32-bit arm and mips) plus raising the
+ * error. The band between 'soft' and 'hard' is the room to handle the error: the first check
+ * below 'soft' may come one whole nesting below it (a gsub callback level: 1.1 KiB on x86_64
+ * and mips), and the message handler's call must pass its check for the error to stay "C stack
+ * overflow" (else it becomes "error in error handling": still an error, only a worse message).
+ * On 8 KiB stacks THREAD_SIZE / 10 (819 bytes) is too little for that on mips: where the
+ * stack's depth is known, the band has a floor; on a stack of unknown depth (half of it assumed
+ * used) that floor would leave a filter almost no nesting. */
 #define NFLUA_CSTACK_RESERVE	(THREAD_SIZE / 4)
 #define NFLUA_CSTACK_BAND	(THREAD_SIZE / 10)
-/* On a stack that is not the task's (a softirq on an IRQ stack) its depth is unknown here:
- * assume at most half of it is used. */
-#define NFLUA_CSTACK_OTHER	(THREAD_SIZE / 2)
+#define NFLUA_CSTACK_TASK_BAND	max_t(unsigned long, NFLUA_CSTACK_BAND, 1536)
+/*
+ * On a stack that is not the task's (a softirq on the IRQ stack, where a router forwards most
+ * packets): on 32-bit arm and mips, IRQ stacks are THREAD_SIZE bytes aligned to THREAD_SIZE
+ * (arm: init_irq_stacks, __get_free_pages or __vmalloc_node with THREAD_ALIGN; mips: init_IRQ,
+ * __get_free_pages of THREAD_SIZE's order), so what is left of one is exact. Elsewhere its depth
+ * is unknown here (x86_64's IRQ stack is vmapped without that alignment): assume at most half
+ * of THREAD_SIZE is used. On 8 KiB stacks that half left a filter about 1.2 KiB of nesting,
+ * which a pkt field read through __index inside a pcall already exceeds.
+ */
+#if defined(CONFIG_ARM) || defined(CONFIG_MIPS)
+#define NFLUA_CSTACK_OTHER_EXACT	1
+#define NFLUA_CSTACK_OTHER(sp)		((sp) & (THREAD_SIZE - 1))
+#else
+#define NFLUA_CSTACK_OTHER_EXACT	0
+#define NFLUA_CSTACK_OTHER(sp)		(THREAD_SIZE / 2)
+#endif
 
 static inline struct nflua_cstack *nflua_guard(lua_State *L)
 {
@@ -34,17 +55,20 @@ static inline unsigned long nflua_sp(void)
 
 void nflua_cstack_enter(struct nflua_cstack *g)
 {
-	unsigned long sp = nflua_sp(), avail, usable;
+	unsigned long sp = nflua_sp(), avail, usable, band;
 
-	if (object_is_on_stack((void *)sp))
+	if (object_is_on_stack((void *)sp)) {
 		avail = sp - (unsigned long)task_stack_page(get_current());
-	else
-		avail = NFLUA_CSTACK_OTHER;
-	usable = avail > NFLUA_CSTACK_RESERVE + 2 * NFLUA_CSTACK_BAND ?
-		 avail - NFLUA_CSTACK_RESERVE - NFLUA_CSTACK_BAND : NFLUA_CSTACK_BAND;
+		band = NFLUA_CSTACK_TASK_BAND;
+	} else {
+		avail = NFLUA_CSTACK_OTHER(sp);
+		band = NFLUA_CSTACK_OTHER_EXACT ? NFLUA_CSTACK_TASK_BAND : NFLUA_CSTACK_BAND;
+	}
+	/* never into the reserve: with too little stack, the first nesting is an overflow */
+	usable = avail > NFLUA_CSTACK_RESERVE + band ? avail - NFLUA_CSTACK_RESERVE - band : 0;
 	g->entry = g->lowest = sp;
 	g->soft = sp - usable;
-	g->hard = g->soft - NFLUA_CSTACK_BAND;
+	g->hard = g->soft - band;
 	g->overflow_at = 0;
 	g->steps = 0;
 }

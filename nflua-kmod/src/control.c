@@ -75,6 +75,23 @@ static void nflua_request_reset(struct nflua_client *c)
 	c->got = 0;
 }
 
+/*
+ * Replies carry errno numbers as docs/protocol.md lists them: Linux's generic numbering (x86,
+ * arm, arm64, ...). mips (also alpha, sparc, parisc) numbers some differently in the kernel;
+ * those nflua uses are translated so that a client reads the same number from every router.
+ */
+static int nflua_wire_errno(int err)
+{
+	switch (err) {
+	case EOPNOTSUPP:	return 95;
+	case EMSGSIZE:		return 90;
+	case ENOSYS:		return 38;
+	case EPROTO:		return 71;
+	case ETIME:		return 62;
+	default:		return err;	/* 1-34: the same on every arch */
+	}
+}
+
 /* Serializes a reply into the descriptor's output: "ERRNO LEN...\n" then the fields. */
 static int nflua_queue_reply(struct nflua_client *c, struct nflua_reply *r)
 {
@@ -84,7 +101,7 @@ static int nflua_queue_reply(struct nflua_client *c, struct nflua_reply *r)
 	c->out = nflua_kvmalloc(hdr + r->len);
 	if (!c->out)
 		return -ENOMEM;
-	n = scnprintf(c->out, hdr, "%d", r->err);
+	n = scnprintf(c->out, hdr, "%d", nflua_wire_errno(r->err));
 	for (i = 0; i < r->nfields; i++)
 		n += scnprintf(c->out + n, hdr - n, " %u", r->lens[i]);
 	c->out[n++] = '\n';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,22 @@ function cli(args, { stdin } = {}) {
 		p.stdin.end(stdin ?? '');
 		p.on('close', (code) => resolve({ code, stdout: out, stderr: err }));
 	});
+}
+
+// How many open file descriptors of any process point at PATH (the stand-in device's users).
+function holders(path) {
+	let n = 0;
+	for (const pid of readdirSync('/proc')) {
+		if (!/^\d+$/.test(pid)) continue;
+		try {
+			for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+				try {
+					if (readlinkSync(`/proc/${pid}/fd/${fd}`) === path) n++;
+				} catch { /* gone */ }
+			}
+		} catch { /* gone or not ours */ }
+	}
+	return n;
 }
 
 describe('SSH transport against a real dropbear', function () {
@@ -199,16 +215,26 @@ describe('SSH transport against a real dropbear', function () {
 		const p = spawn(process.execPath, [BIN, ...base(), '--device', pts, 'receive', 'web', '--follow'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 		let err = '';
 		p.stderr.on('data', (b) => (err += b));
-		await new Promise((r) => setTimeout(r, 2500));
-		assert.equal(p.exitCode, null, `receive must wait: ${err}`);
-		const t0 = Date.now();
-		p.kill('SIGINT');
-		const code = await new Promise((r) => p.on('close', r));
-		assert.equal(code, 130, err);
-		assert.ok(Date.now() - t0 < 5000);
-		await new Promise((r) => setTimeout(r, 500));
-		dev.stdin.end();
-		await new Promise((r) => dev.on('close', r));
+		const closed = new Promise((r) => p.on('close', (code, signal) => r({ code, signal })));
+		try {
+			// the bridge on the "router" holds the device once the receive is under way (on a
+			// loaded machine that can take seconds: wait for it rather than for a fixed time)
+			const deadline = Date.now() + 20000;
+			while (holders(pts) === 0 && p.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+			await new Promise((r) => setTimeout(r, 500));
+			assert.equal(p.exitCode, null, `receive must wait: ${err}`);
+			assert.ok(holders(pts) > 0, 'the bridge never opened the device');
+			const t0 = Date.now();
+			p.kill('SIGINT');
+			const { code, signal } = await closed;
+			assert.equal(code, 130, `${err} (signal ${signal})`);
+			assert.ok(Date.now() - t0 < 5000);
+			await new Promise((r) => setTimeout(r, 500));
+		} finally {
+			p.kill('SIGKILL');
+			dev.stdin.end();
+			await new Promise((r) => dev.on('close', r));
+		}
 		assert.match(devOut, /holders 0\n/, 'the bridge must not be left reading the device');
 	});
 	it('never asks for sftp or scp: every operation is an exec', async () => {

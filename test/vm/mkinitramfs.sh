@@ -39,20 +39,32 @@ done
 # Kernel (fetched and cached by fetch-kernel.sh; instant when already there).
 ENVF=$ROOT/build/kernel/$KEY/env
 "$ROOT/scripts/fetch-kernel.sh" "$KEY" >/dev/null
+DEBARCH=
 # shellcheck disable=SC1090
 . "$ENVF"
 MODDIR=$MODROOT/lib/modules/$KVER
+# A kernel of another arch (DEBARCH in its env): the guest's tools come from Debian's packages of
+# that arch, unpacked by fetch-rootfs.sh into the sysroot SYS, instead of from this host.
+SYS='' QEMU_USER='' GUEST_MODULES='' TRIPLET=x86_64-linux-gnu
+if [ -n "$DEBARCH" ]; then
+    # shellcheck source=scripts/arch.sh
+    . "$ROOT/scripts/arch.sh"
+    nflua_arch "$DEBARCH" || die "kernel $KEY: unknown arch $DEBARCH"
+    SYS=$("$HERE/fetch-rootfs.sh" "$DEBARCH")
+    command -v "$QEMU_USER" >/dev/null || die "'$QEMU_USER' not found (scripts/test-arch.sh installs it)"
+fi
 
 # Stock modules for netns + veth + iptables legacy and nft. REQUIRED must exist (module or
-# built-in); OPTIONAL are added when the kernel has them.
+# built-in); OPTIONAL are added when the kernel has them (virtio_pci, virtio_net: the NIC that
+# run.sh --hostfwd gives the router tests).
 REQUIRED="x_tables ip_tables ip6_tables iptable_filter ip6table_filter nf_tables nft_compat
- nf_conntrack veth xt_tcpudp xt_comment xt_multiport"
+ nf_conntrack veth xt_tcpudp xt_comment xt_multiport $GUEST_MODULES"
 OPTIONAL="iptable_mangle ip6table_mangle iptable_raw ip6table_raw iptable_nat ip6table_nat
  xt_mark xt_connmark xt_conntrack xt_state xt_string xt_u32 xt_length xt_limit
  nft_ct nft_counter nft_chain_nat nf_nat nf_reject_ipv4 nf_reject_ipv6 ipt_REJECT ip6t_REJECT
- nft_reject_inet dummy bridge ${NFLUA_VM_MODULES:-}"
+ nft_reject_inet dummy bridge virtio_pci virtio_net ${NFLUA_VM_MODULES:-}"
 
-WORK=$ROOT/build/vm/cache
+WORK=$ROOT/build/vm/cache${DEBARCH:+-$DEBARCH}
 mkdir -p "$WORK" "$(dirname "$OUTF")"
 TMP=$(mktemp -d "$WORK/tmp.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -68,6 +80,24 @@ flock 8
 # ------------------------------------------------------------------ 1. base layer
 BASE_FORMAT=4   # bump when the base layout changes
 real() { realpath -e "$1" 2>/dev/null || die "host file $1 missing (run scripts/host-deps.sh)"; }
+if [ -n "$SYS" ]; then
+    sysreal() { # PATH in the sysroot -> its host path, following the sysroot's own links
+        local p=$1 n=0 t
+        while [ -L "$SYS$p" ] && [ $n -lt 20 ]; do
+            t=$(readlink "$SYS$p")
+            case $t in /*) p=$t ;; *) p=$(dirname "$p")/$t ;; esac
+            n=$((n + 1))
+        done
+        realpath -e "$SYS$p" 2>/dev/null
+    }
+    real() { # the arch's file for guest path $1; bookworm's packages put some tools in /bin, /sbin
+        local n=${1##*/} p
+        for p in "$1" "/usr/sbin/$n" "/usr/bin/$n" "/sbin/$n" "/bin/$n"; do
+            sysreal "$p" && return 0
+        done
+        die "$1 missing from the $DEBARCH sysroot $SYS"
+    }
+fi
 BB=$(real /bin/busybox)
 # guest path -> host file
 declare -A BIN=(
@@ -84,8 +114,8 @@ declare -A BIN=(
     [/usr/bin/curl]=$(real /usr/bin/curl) [/usr/bin/openssl]=$(real /usr/bin/openssl)
     [/usr/sbin/ethtool]=$(real /usr/sbin/ethtool)
 )
-XTDIR=/usr/lib/x86_64-linux-gnu/xtables
-[ -d "$XTDIR" ] || die "$XTDIR missing (iptables not installed?)"
+XTDIR=/usr/lib/$TRIPLET/xtables XTSRC=$SYS/usr/lib/$TRIPLET/xtables
+[ -d "$XTSRC" ] || die "$XTSRC missing (iptables not installed?)"
 KMOD_LINKS="modprobe insmod rmmod lsmod depmod modinfo"
 LEGACY_LINKS="iptables-legacy iptables-legacy-save iptables-legacy-restore ip6tables-legacy
  ip6tables-legacy-save ip6tables-legacy-restore"
@@ -100,7 +130,7 @@ REAL_NAMES=" ip tc ss bridge setpriv unshare nsenter capsh kmod $KMOD_LINKS init
 base_key=$( {
     echo "format=$BASE_FORMAT"
     for g in "${!BIN[@]}"; do echo "$g $(stat -c '%n %s %Y' "${BIN[$g]}")"; done | sort
-    stat -c '%n %s %Y' "$XTDIR"/* /etc/protocols /etc/services "$(real /usr/lib/ssl/openssl.cnf)"
+    stat -c '%n %s %Y' "$XTSRC"/* /etc/protocols /etc/services "$(real /usr/lib/ssl/openssl.cnf)"
     sha256sum "$0" | cut -c1-16
 } | sha256sum | cut -c1-16)
 BASE=$WORK/base-$base_key.cpio.gz
@@ -109,13 +139,31 @@ copy_libs() { # ROOTFS FILE...: copy the shared libraries (ldd) of FILEs into RO
     local rootfs=$1; shift
     local f lib
     for f in "$@"; do
+        if [ -n "$SYS" ]; then elf_libs "$f"; continue; fi
         ldd "$f" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p'
     done | sort -u | while read -r lib; do
         case $lib in /lib/*|/lib64/*) g=/usr$lib ;; *) g=$lib ;; esac
         [ -e "$rootfs$g" ] && continue
         [ -z "${BASE_LIST:-}" ] || ! grep -qxF ".$g" "$BASE_LIST" || continue
         mkdir -p "$rootfs$(dirname "$g")"
-        cp -L "$lib" "$rootfs$g"
+        if [ -n "$SYS" ]; then cp "$(sysreal "$lib")" "$rootfs$g"; else cp -L "$lib" "$rootfs$g"; fi
+    done
+}
+# elf_libs FILE: the loader and the libraries (closure) of a foreign-arch ELF file, as paths in
+# the sysroot (what ldd does for host binaries; readelf reads any arch).
+elf_libs() {
+    local todo=("$1") seen=" " f n d
+    while [ ${#todo[@]} -gt 0 ]; do
+        f=${todo[0]}; todo=("${todo[@]:1}")
+        readelf -lW "$f" 2>/dev/null | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]/\1/p'
+        for n in $(readelf -dW "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+            case $seen in *" $n "*) continue ;; esac
+            seen="$seen$n "
+            for d in "/lib/$TRIPLET" "/usr/lib/$TRIPLET" /lib /usr/lib; do
+                if sysreal "$d/$n" >/dev/null; then echo "$d/$n"; todo+=("$(sysreal "$d/$n")"); continue 2; fi
+            done
+            die "$f needs $n, which is not in the $DEBARCH sysroot"
+        done
     done
 }
 
@@ -128,7 +176,7 @@ if [ ! -s "$BASE" ]; then
     chmod 1777 "$R/tmp"; chmod 700 "$R/root"
     for g in "${!BIN[@]}"; do cp -L "${BIN[$g]}" "$R$g"; done
     # busybox applet links, except where the real tool is present
-    "$BB" --list-full | while read -r p; do
+    ${QEMU_USER:+"$QEMU_USER"} "$BB" --list-full | while read -r p; do
         n=${p##*/}
         case "$REAL_NAMES" in *" $n "*) continue ;; esac
         case $p in bin/*|sbin/*) p=usr/$p ;; esac
@@ -137,12 +185,13 @@ if [ ! -s "$BASE" ]; then
     for n in $KMOD_LINKS; do ln -sf ../bin/kmod "$R/usr/sbin/$n"; done
     for n in $LEGACY_LINKS; do ln -sf xtables-legacy-multi "$R/usr/sbin/$n"; done
     for n in $NFT_LINKS; do ln -sf xtables-nft-multi "$R/usr/sbin/$n"; done
-    cp -a "$XTDIR" "$R$XTDIR"
-    copy_libs "$R" "${BIN[@]}" "$XTDIR"/*.so
+    mkdir -p "$R$(dirname "$XTDIR")"
+    cp -a "$XTSRC" "$R$XTDIR"
+    copy_libs "$R" "${BIN[@]}" "$XTSRC"/*.so
     for e in $ETC; do [ ! -e "$e" ] || cp -a "$e" "$R/etc/"; done
     # openssl reads OPENSSLDIR/openssl.cnf (req needs it)
     mkdir -p "$R/usr/lib/ssl" "$R/etc/ssl"
-    cp -L /usr/lib/ssl/openssl.cnf "$R/etc/ssl/openssl.cnf"
+    cp -L "$(real /usr/lib/ssl/openssl.cnf)" "$R/etc/ssl/openssl.cnf"
     ln -s /etc/ssl/openssl.cnf "$R/usr/lib/ssl/openssl.cnf"
     echo 'root:x:0:0:root:/root:/bin/sh' >"$R/etc/passwd"
     echo 'root:x:0:' >"$R/etc/group"
@@ -151,7 +200,11 @@ if [ ! -s "$BASE" ]; then
     # sanity: every binary's loader and libraries resolve inside the rootfs
     for g in "${!BIN[@]}"; do
         [ "$g" = /usr/bin/busybox ] && continue
-        out=$(chroot "$R" /usr/bin/env LD_LIBRARY_PATH= "$g" --version </dev/null 2>&1 || true)
+        if [ -n "$SYS" ]; then
+            out=$(env -u LD_LIBRARY_PATH "$QEMU_USER" -L "$R" "$R$g" --version </dev/null 2>&1 || true)
+        else
+            out=$(chroot "$R" /usr/bin/env LD_LIBRARY_PATH= "$g" --version </dev/null 2>&1 || true)
+        fi
         case $out in *"error while loading shared libraries"*|*"No such file"*) die "base rootfs: $g: $out" ;; esac
     done
     rm -f "$WORK"/base-*.cpio.gz "$WORK"/base-*.list

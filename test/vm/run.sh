@@ -11,6 +11,9 @@
 #   --case-timeout SECS  default per-case timeout in the guest (default 120; `# timeout: N`
 #                        in a case file wins)
 #   --append ARGS        extra kernel command line
+#   --hostfwd SPEC       give the guest a NIC (virtio-net, QEMU user network: eth0 10.0.2.15/24,
+#                        gw 10.0.2.2) with this forward, e.g. tcp:127.0.0.1:2222-:22 (repeatable;
+#                        the guest loads virtio_pci and virtio_net itself). Default: no NIC.
 #   --out DIR            logs and initramfs (default build/vm/KEY)
 # Environment: NFLUA_VM_ACCEL=tcg|kvm forces the accelerator, NFLUA_VM_CPU the -cpu model;
 # NFLUA_VM_MEM (MiB, default 1024),
@@ -24,10 +27,10 @@ die() { echo "run.sh: ERROR: $*" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 
-[ $# -ge 1 ] || die "usage: $0 KEY [--cases a,b] [--case-dir DIR] [--ko FILE]... [--file SRC:DEST]... [--mod NAME]... [--timeout SECS] [--case-timeout SECS] [--append ARGS] [--out DIR]"
+[ $# -ge 1 ] || die "usage: $0 KEY [--cases a,b] [--case-dir DIR] [--ko FILE]... [--file SRC:DEST]... [--mod NAME]... [--timeout SECS] [--case-timeout SECS] [--append ARGS] [--hostfwd SPEC]... [--out DIR]"
 KEY=$1; shift
 CASES='' CASEDIR=$HERE/cases TIMEOUT=900 CASE_TIMEOUT='' APPEND='' OUTDIR=$ROOT/build/vm/$KEY
-MKARGS=()
+MKARGS=() NET_ARGS=()
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || die "option $1 needs a value"
     case $1 in
@@ -37,6 +40,9 @@ while [ $# -gt 0 ]; do
         --timeout) TIMEOUT=$2 ;;
         --case-timeout) CASE_TIMEOUT=$2 ;;
         --append) APPEND=$2 ;;
+        --hostfwd)
+            if [ ${#NET_ARGS[@]} = 0 ]; then NET_ARGS=(-netdev "user,id=n0,hostfwd=$2" -device "virtio-net-pci,netdev=n0")
+            else NET_ARGS[1]="${NET_ARGS[1]},hostfwd=$2"; fi ;;
         --out) OUTDIR=$2 ;;
         *) die "unknown option '$1'" ;;
     esac
@@ -66,8 +72,19 @@ rm -f "$KLOG" "$RLOG" "$QLOG"
 t0=$(date +%s.%N)
 "$HERE/mkinitramfs.sh" "$KEY" "$INITRD" --case-dir "$CASEDIR" ${MKARGS[@]+"${MKARGS[@]}"}
 t1=$(date +%s.%N)
+DEBARCH=
 # shellcheck disable=SC1090
 . "$ROOT/build/kernel/$KEY/env"
+# Another arch (DEBARCH in the kernel's env): its QEMU machine, CPU, console and result port come
+# from scripts/arch.sh; always TCG.
+QEMU=qemu-system-x86_64 CONSOLE=ttyS0 RESULT_TTY=ttyS1 RESULT_ARGS=serial MACHINE_ARGS=()
+if [ -n "$DEBARCH" ]; then
+    # shellcheck source=scripts/arch.sh
+    . "$ROOT/scripts/arch.sh"
+    nflua_arch "$DEBARCH" || die "kernel $KEY: unknown arch $DEBARCH"
+    MACHINE_ARGS=(-M "$QEMU_MACHINE")
+    : "${NFLUA_VM_ACCEL:=tcg}" "${NFLUA_VM_MEM:=$QEMU_MEM}" "${NFLUA_VM_SMP:=$QEMU_SMP}"
+fi
 
 # Accelerator: KVM only where it runs stock kernels (not the nested kvm_pvm of these machines).
 ACCEL=${NFLUA_VM_ACCEL:-}
@@ -83,23 +100,30 @@ qv=$(qemu-system-x86_64 --version | sed -n '1s/.*version \([0-9]*\)\.\([0-9]*\).
 if [ -n "$qv" ] && [ "$(echo "$qv" | awk '{ print ($1 * 100 + $2 < 801) }')" = 1 ]; then
     CPU=max,-cx16
 fi
+[ -z "$DEBARCH" ] || CPU=$QEMU_CPU   # empty: the machine's default CPU
 case $ACCEL in
     kvm) ACCEL_ARGS=(-accel kvm -cpu "${NFLUA_VM_CPU:-host}") ;;
-    tcg) ACCEL_ARGS=(-accel tcg -cpu "${NFLUA_VM_CPU:-$CPU}") ;;
+    tcg) c=${NFLUA_VM_CPU:-$CPU}; ACCEL_ARGS=(-accel tcg ${c:+-cpu "$c"}) ;;
     *) die "NFLUA_VM_ACCEL must be tcg or kvm" ;;
 esac
 
-CMDLINE="console=ttyS0 loglevel=7 panic=-1 rdinit=/init"
+CMDLINE="console=$CONSOLE loglevel=7 panic=-1 rdinit=/init"
+[ "$RESULT_TTY" = ttyS1 ] || CMDLINE="$CMDLINE nflua.tty=$RESULT_TTY"
 [ -z "$CASES" ] || CMDLINE="$CMDLINE nflua.cases=$(IFS=,; echo "${EXPECT[*]}")"
 [ -z "$CASE_TIMEOUT" ] || CMDLINE="$CMDLINE nflua.timeout=$CASE_TIMEOUT"
 [ -z "$APPEND" ] || CMDLINE="$CMDLINE $APPEND"
 
 echo "run.sh: booting $KVER (${ACCEL_ARGS[*]}), ${#EXPECT[@]} case(s), limit ${TIMEOUT}s"
+case $RESULT_ARGS in
+    serial) RESULT_ARGS=(-serial "file:$RLOG") ;;
+    virtio) RESULT_ARGS=(-device virtio-serial-device -chardev "file,id=result,path=$RLOG"
+                         -device "virtconsole,chardev=result") ;;
+esac
 set +e
-timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${ACCEL_ARGS[@]}" \
+timeout -k 5 "$TIMEOUT" "$QEMU" ${MACHINE_ARGS[@]+"${MACHINE_ARGS[@]}"} "${ACCEL_ARGS[@]}" \
     -m "${NFLUA_VM_MEM:-1024}" -smp "${NFLUA_VM_SMP:-2}" \
     -nodefaults -no-user-config -display none -no-reboot \
-    -serial "file:$KLOG" -serial "file:$RLOG" \
+    -serial "file:$KLOG" "${RESULT_ARGS[@]}" ${NET_ARGS[@]+"${NET_ARGS[@]}"} \
     -kernel "$VMLINUZ" -initrd "$INITRD" -append "$CMDLINE" \
     </dev/null >"$QLOG" 2>&1
 qrc=$?

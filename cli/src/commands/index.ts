@@ -10,6 +10,8 @@ import { sendCommand } from './send.js';
 import { setCommand } from './set.js';
 import { statsCommand } from './stats.js';
 import { versionCommand } from './version.js';
+import { checkCommand } from './check.js';
+import { simulateCommand } from './simulate.js';
 
 export const commands: readonly CommandDef[] = [
 	createCommand,
@@ -22,6 +24,8 @@ export const commands: readonly CommandDef[] = [
 	setCommand,
 	versionCommand,
 	completionCommand,
+	checkCommand,
+	simulateCommand,
 ];
 
 export { ruleCommand, ruleSubcommands } from './rule.js';

@@ -6,6 +6,7 @@ import { NfluaError, KernelError, HostKeyError, CommandFailedError } from '../co
 import { text } from '../core/protocol.js';
 import type { StateInfo } from '../core/results.js';
 import type { Result } from './results.js';
+import { simulationText } from '../core/simulate.js';
 
 const enc = new TextEncoder();
 
@@ -50,6 +51,10 @@ export function renderHuman(r: Result): Uint8Array {
 			return enc.encode(r.rules.map((x) => `${x.family} ${x.table} ${x.line}\n`).join(''));
 		case 'text':
 			return enc.encode(r.text);
+		case 'check':
+			return enc.encode(r.files.flatMap((f) => f.findings.map((x) => `${f.file}:${x.line}:${x.column}: ${x.severity}: ${x.message} [${x.code}]\n`)).join(''));
+		case 'simulation':
+			return enc.encode(simulationText(r.sim));
 	}
 }
 
@@ -74,6 +79,10 @@ export function jsonValue(r: Result): unknown {
 			return r.rules;
 		case 'text':
 			return { text: r.text };
+		case 'check':
+			return { files: r.files, errors: r.errors, warnings: r.warnings };
+		case 'simulation':
+			return r.sim;
 	}
 }
 

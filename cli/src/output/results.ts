@@ -1,6 +1,8 @@
 /** The data commands return. Each kind has one human and one JSON rendering (output/render.ts). */
 import type { ModuleStats, StateInfo, StateStats } from '../core/results.js';
 import type { LuaRule } from '../core/rules.js';
+import type { Finding } from '../core/luacheck.js';
+import type { Simulation } from '../core/simulate.js';
 
 export interface AppliedRule {
 	family: 'ipv4' | 'ipv6';
@@ -20,4 +22,6 @@ export type Result =
 	| { kind: 'message'; state: string; message: Uint8Array }
 	| { kind: 'rules-applied'; action: 'add' | 'del'; rules: AppliedRule[] }
 	| { kind: 'rule-list'; rules: LuaRule[] }
-	| { kind: 'text'; text: string };
+	| { kind: 'text'; text: string }
+	| { kind: 'check'; files: { file: string; findings: Finding[] }[]; errors: number; warnings: number }
+	| { kind: 'simulation'; sim: Simulation };

@@ -1,0 +1,46 @@
+#!/bin/sh
+# test-arch.sh DEBARCH [run.sh options]: cross-build nflua.ko and the iptables extensions for a
+# router arch (arm64, armhf, mipsel; scripts/arch.sh) against Debian bookworm's kernel of that
+# arch (KEY DEBARCH-6.1 in scripts/kernels.conf), and run the VM suite (test/vm/cases) on it in
+# QEMU under TCG with a busybox initramfs of that arch. `make test-arch ARCH=arm64`.
+#   NFLUA_ARCH_CASES=a,b   the cases to run when no --cases is given (default: all)
+set -eu
+arch=${1:?usage: test-arch.sh DEBARCH [run.sh options]}
+shift
+root=$(cd "$(dirname "$0")/.." && pwd)
+key=$arch-6.1
+# shellcheck source=scripts/arch.sh
+. "$root/scripts/arch.sh"
+nflua_arch "$arch" || { echo "test-arch: unknown arch '$arch' (arm64, armhf, mipsel)" >&2; exit 2; }
+# shellcheck disable=SC2086 # a list of package names
+"$root/scripts/host-deps.sh" $CROSS_PKGS >/dev/null
+"$root/scripts/build-kmod.sh" "$key"
+# The extensions link against that arch's libxtables, from the same sysroot as the guest's tools.
+sys=$("$root/test/vm/fetch-rootfs.sh" "$arch")
+xtlib=/usr/lib/$TRIPLET/xtables
+make -s -C "$root/libxt_lua" BUILD="$root/build/xt-$arch" CC="${CROSS_COMPILE}gcc" \
+	XTABLES_CFLAGS="-I$sys/usr/include" XTLIBDIR="$xtlib" \
+	XTABLES_LIBS="-L$sys/usr/lib/$TRIPLET -Wl,-rpath-link,$sys/usr/lib/$TRIPLET:$sys/lib/$TRIPLET -lxtables"
+set -- --file "$root/build/xt-$arch/libxt_lua.so:$xtlib/libxt_lua.so" \
+	--file "$root/build/xt-$arch/libxt_LUA.so:$xtlib/libxt_LUA.so" "$@"
+case " $* " in *" --cases "*) ;; *) [ -z "${NFLUA_ARCH_CASES:-}" ] || set -- --cases "$NFLUA_ARCH_CASES" "$@" ;; esac
+# The suite's cases plus the measurements for docs/platforms.md (test/vm/measure).
+cases=$root/build/vm/$key/cases
+rm -rf "$cases"
+mkdir -p "$cases"
+cp "$root"/test/vm/cases/*.sh "$root"/test/vm/measure/*.sh "$cases/"
+# p95-policies replays inputs that scripts/test-kernel.sh prepares on the host (node, and an
+# amd64 trafgen): not yet prepared for other arches
+rm -f "$cases/p95-policies.sh"
+
+"$root/test/vm/run.sh" "$key" --timeout 3600 --out "$root/build/vm/$key" --case-dir "$cases" \
+	--ko "$root/build/kmod/$key/nflua.ko" \
+	--file "$root/openwrt/utils/nfluactl/files/nfluactl:/usr/sbin/nfluactl" \
+	--file "$root/libxt_lua:/libxt_lua" "$@" | tee "$root/build/vm/$key/run.out"
+# run.sh's status through the pipe
+rc=$(tail -n 1 "$root/build/vm/$key/run.out" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p')
+ko=$root/build/kmod/$key/nflua.ko
+"${CROSS_COMPILE}strip" --strip-debug -o "$ko.stripped" "$ko"
+m=$(sed -n 's/.*NFLUA-MEASURE //p' "$root/build/vm/$key/result.log" | tr -d '\r' | head -n 1)
+echo "test-arch: $arch: nflua.ko $(stat -c %s "$ko.stripped") bytes stripped (--strip-debug)${m:+; $m}"
+[ "${rc:-1}" = 0 ]

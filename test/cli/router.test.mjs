@@ -1,0 +1,220 @@
+// nfluactl against a real router: QEMU with Debian's 6.1 kernel, nflua.ko, iptables with
+// libxt_lua, dropbear and busybox httpd (helpers/router-vm.mjs). Over SSH the node build creates
+// a state, loads a User-Agent filter, adds an INPUT rule that calls it, and real HTTP requests
+// from this host's curl (through QEMU's port forward) are dropped or answered by the guest's
+// kernel; destroy is refused while the rule exists. The x64 single executable runs a subset.
+// Last, run.sh must report the guest case passed with a clean kernel log.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, ROOT } from './helpers/build.mjs';
+import { RouterVm } from './helpers/router-vm.mjs';
+
+const SEA = join(ROOT, 'dist', 'nfluactl-linux-x64');
+const STATE_KEYS = ['name', 'maxalloc', 'mem', 'peak', 'budget', 'rules', 'calls', 'errors', 'budget_hits'];
+const RULE = ['INPUT', '--state', 'web', '--function', 'check_ua', '-p', 'tcp', '--dport', '80'];
+const FILTER = `local blocked = { "sqlmap", "evilbot" }
+
+function check_ua(pkt)
+	local ua = pkt:payload():match("\\r\\n[Uu]ser%-[Aa]gent: *([^\\r\\n]*)")
+	if not ua then return false end
+	ua = ua:lower()
+	for _, word in ipairs(blocked) do
+		if ua:find(word, 1, true) then return true end
+	end
+	return false
+end
+return "loaded", #blocked
+`;
+
+function run(argv) {
+	return new Promise((resolve) => {
+		const env = { ...process.env, CI: 'true', FORCE_COLOR: '0' };
+		delete env.SSH_AUTH_SOCK;
+		delete env.NFLUA_HOST;
+		const p = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+		let out = '';
+		let err = '';
+		p.stdout.on('data', (b) => (out += b));
+		p.stderr.on('data', (b) => (err += b));
+		p.on('error', (e) => resolve({ code: -1, stdout: '', stderr: String(e) }));
+		p.on('close', (code) => resolve({ code, stdout: out, stderr: err }));
+	});
+}
+
+/** curl from this host to the guest's httpd: {code, body} (28 = timed out: dropped). */
+async function curl(url, ua, maxTime) {
+	const t = Date.now();
+	const r = await run(['curl', '-s', '-S', '--max-time', String(maxTime), '-A', ua, url]);
+	if (process.env.NFLUA_TEST_VERBOSE) console.log(`curl ${ua}: ${r.code} in ${Date.now() - t} ms`);
+	return { code: r.code, body: r.stdout, stderr: r.stderr };
+}
+
+describe('router: nfluactl over SSH to the real module in QEMU (kernel 6.1)', function () {
+	this.timeout(180000);
+	const vm = new RouterVm();
+	let t0;
+	// the node build (build/cli/bin.js) and the x64 single executable
+	const cli = async (...args) => {
+		const t = Date.now();
+		const r = await run(['node', BIN, ...vm.cliArgs, ...args]);
+		if (process.env.NFLUA_TEST_VERBOSE) console.log(`cli ${args.join(' ')}: ${r.code} in ${Date.now() - t} ms`);
+		return r;
+	};
+	const sea = (...args) => run([SEA, ...vm.cliArgs, ...args]);
+	const json = async (r) => {
+		assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+		assert.equal(r.stdout.split('\n').length, 2, `one JSON document on one line: ${r.stdout}`);
+		return JSON.parse(r.stdout);
+	};
+
+	before(async function () {
+		// builds nflua.ko and the initramfs first when they are not current; a first run on a
+		// fresh machine also downloads the kernel
+		this.timeout(1200000);
+		t0 = Date.now();
+		await vm.start(1150000);
+		console.log(`      (router ready after ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+	});
+	after(async function () {
+		this.timeout(120000);
+		await vm.stop();
+		console.log(`      (router suite: ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+	});
+
+	it('version reaches the module over SSH', async () => {
+		const v = await json(await cli('--json', 'version'));
+		assert.deepEqual(v, { cli: '0.1.0', module: v.module, where: vm.target });
+		assert.match(v.module, /^nflua \S+ lua 5\.4\.7$/);
+	});
+
+	it('create, then list shows the new state', async () => {
+		assert.deepEqual(await json(await cli('--json', 'create', 'web', '--maxalloc', '1M')), { action: 'create', state: 'web', ok: true });
+		const list = await json(await cli('--json', 'list'));
+		assert.equal(list.length, 1);
+		for (const k of STATE_KEYS) assert.ok(k === 'name' ? typeof list[0][k] === 'string' : typeof list[0][k] === 'number', `${k}: ${JSON.stringify(list[0])}`);
+		assert.equal(list[0].name, 'web');
+		assert.equal(list[0].maxalloc, 1048576);
+		assert.equal(list[0].rules, 0);
+		const human = await cli('list');
+		assert.equal(human.code, 0, human.stderr);
+		assert.match(human.stdout, /^NAME +MAXALLOC +MEM +PEAK +BUDGET +RULES +CALLS +ERRORS +BUDGET_HITS.*\nweb +1048576 /);
+	});
+
+	it('execute a Lua file: its return values', async () => {
+		const f = join(vm.dir, 'check_ua.lua');
+		writeFileSync(f, FILTER);
+		assert.deepEqual(await json(await cli('--json', 'execute', 'web', f)), { state: 'web', values: ['loaded', '2'] });
+		const bad = await cli('execute', 'web', '-e', 'return nope()', '--chunkname', 'bad.lua');
+		assert.equal(bad.code, 1);
+		assert.match(bad.stderr, /^nfluactl: execute web on root@127\.0\.0\.1:\d+: bad\.lua:1: attempt to call a nil value \(global 'nope'\)/);
+	});
+
+	it('rule add: an INPUT rule -m lua --state web --function check_ua -j DROP', async () => {
+		const added = await json(await cli('--json', 'rule', 'add', ...RULE));
+		assert.equal(added.action, 'add');
+		assert.equal(added.rules.length, 1);
+		const r = added.rules[0];
+		assert.deepEqual({ ...r, backend: undefined }, {
+			family: 'ipv4',
+			command: 'iptables',
+			backend: undefined,
+			argv: ['iptables', '-w', '-t', 'filter', '-A', 'INPUT', '-p', 'tcp', '-m', 'tcp', '--dport', '80', '-m', 'lua', '--state', 'web', '--function', 'check_ua', '-j', 'DROP'],
+			changed: true,
+		});
+		assert.ok(['nft', 'legacy'].includes(r.backend), `backend ${r.backend}`);
+		const again = await json(await cli('--json', 'rule', 'add', ...RULE));
+		assert.equal(again.rules[0].changed, false, 'a rule that is there already is not added twice');
+
+		const rules = await json(await cli('--json', 'rule', 'list'));
+		assert.equal(rules.length, 1, JSON.stringify(rules));
+		assert.deepEqual({ ...rules[0], args: undefined }, {
+			family: 'ipv4',
+			table: 'filter',
+			chain: 'INPUT',
+			state: 'web',
+			match: { function: 'check_ua', invert: false, tcpPayload: false },
+			target: 'DROP',
+			args: undefined,
+			line: '-A INPUT -p tcp -m tcp --dport 80 -m lua --state web --function check_ua -j DROP',
+		});
+		const [web] = await json(await cli('--json', 'list'));
+		assert.equal(web.rules, 1, 'the rule holds the state');
+	});
+
+	it('traffic: the kernel drops the blocked User-Agent, others get the page', async () => {
+		const [before] = await json(await cli('--json', 'list'));
+		const ok = await curl(vm.httpUrl, 'Mozilla/5.0 (good)', 20);
+		assert.deepEqual({ code: ok.code, body: ok.body }, { code: 0, body: 'hello from the router\n' }, ok.stderr);
+		const blocked = await curl(vm.httpUrl, 'EvilBot/1.0', 5);
+		assert.equal(blocked.code, 28, `curl should time out (the request is dropped): exit ${blocked.code}, ${blocked.body}${blocked.stderr}`);
+		assert.equal(blocked.body, '');
+		const ok2 = await curl(vm.httpUrl, 'curl/8 (fine)', 20);
+		assert.equal(ok2.body, 'hello from the router\n', ok2.stderr);
+		const [after] = await json(await cli('--json', 'list'));
+		assert.ok(after.matches === undefined || after.matches > before.matches, `matches ${before.matches} -> ${after.matches}`);
+		assert.ok(after.calls >= before.calls + 3, `calls ${before.calls} -> ${after.calls}: every request went through Lua`);
+		assert.equal(after.errors, before.errors, 'no Lua errors on the packet path');
+	});
+
+	it('destroy is refused while the rule exists (exit 1, EBUSY)', async () => {
+		const r = await cli('destroy', 'web');
+		assert.equal(r.code, 1);
+		assert.equal(r.stdout, '');
+		assert.equal(r.stderr, `nfluactl: destroy web on ${vm.target}: state 'web' is used by 1 iptables rule: delete them first; delete its rules first: nfluactl rule list --state web\n`);
+		const j = await cli('--json', 'destroy', 'web');
+		assert.equal(j.code, 1);
+		const { error } = JSON.parse(j.stdout);
+		assert.deepEqual(error, { ...error, kind: 'kernel', exitCode: 1, errno: 16, errnoName: 'EBUSY', reason: 'busy', where: vm.target });
+		assert.equal(typeof error.message, 'string');
+		assert.equal(typeof error.hint, 'string');
+		const [web] = await json(await cli('--json', 'list'));
+		assert.equal(web.name, 'web', 'the state is still there');
+	});
+
+	it('rule del, then the blocked User-Agent gets the page too', async () => {
+		const del = await json(await cli('--json', 'rule', 'del', ...RULE));
+		assert.equal(del.action, 'del');
+		assert.equal(del.rules.length, 1);
+		assert.deepEqual(del.rules[0].argv.slice(0, 6), ['iptables', '-w', '-t', 'filter', '-D', 'INPUT']);
+		assert.equal(del.rules[0].changed, true);
+		assert.deepEqual(await json(await cli('--json', 'rule', 'list')), []);
+		const [web] = await json(await cli('--json', 'list'));
+		assert.equal(web.rules, 0);
+		const r = await curl(vm.httpUrl, 'EvilBot/1.0', 20);
+		assert.equal(r.body, 'hello from the router\n', r.stderr);
+	});
+
+	it('destroy, then list is empty', async () => {
+		assert.deepEqual(await json(await cli('--json', 'destroy', 'web')), { action: 'destroy', state: 'web', ok: true });
+		assert.deepEqual(await json(await cli('--json', 'list')), []);
+		const gone = await cli('--json', 'destroy', 'web');
+		assert.equal(gone.code, 1);
+		assert.equal(JSON.parse(gone.stdout).error.reason, 'no-such-state');
+	});
+
+	it('the x64 single executable: list, create, execute, rule add/del, destroy', async () => {
+		assert.ok(existsSync(SEA), `${SEA} is missing: run scripts/build-sea.sh`);
+		assert.deepEqual(await json(await sea('--json', 'list')), []);
+		assert.deepEqual(await json(await sea('--json', 'create', 'sea')), { action: 'create', state: 'sea', ok: true });
+		assert.deepEqual(await json(await sea('--json', 'execute', 'sea', '-e', 'function f() return false end return 6 * 7')), { state: 'sea', values: ['42'] });
+		const list = await json(await sea('--json', 'list'));
+		assert.deepEqual(list.map((s) => s.name), ['sea']);
+		const rule = ['OUTPUT', '--state', 'sea', '--function', 'f', '-p', 'udp', '--dport', '9'];
+		assert.equal((await json(await sea('--json', 'rule', 'add', ...rule))).rules[0].changed, true);
+		const busy = await sea('destroy', 'sea');
+		assert.equal(busy.code, 1, busy.stderr);
+		assert.match(busy.stderr, /is used by 1 iptables rule/);
+		assert.equal((await json(await sea('--json', 'rule', 'del', ...rule))).rules[0].changed, true);
+		assert.deepEqual(await json(await sea('--json', 'destroy', 'sea')), { action: 'destroy', state: 'sea', ok: true });
+		assert.deepEqual(await json(await sea('--json', 'list')), []);
+	});
+
+	it('the guest case passed and the kernel log is clean (run.sh)', async () => {
+		const r = await vm.finish(120000);
+		assert.equal(r.code, 0, `run.sh: exit ${r.code} ${r.signal ?? ''}\n${r.output}`);
+		assert.match(r.output, /^ok {3}r00-router /m);
+		assert.match(r.output, /^1 passed, 0 failed$/m);
+	});
+});

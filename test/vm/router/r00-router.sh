@@ -1,0 +1,53 @@
+#!/bin/sh
+# The guest side of the host's nfluactl router tests (test/cli/router.test.mjs, booted by
+# test/vm/router-vm.sh): the VM becomes an SSH-managed "router". eth0 on QEMU's user network,
+# dropbear on :22 (root, key-only: /root/.ssh/authorized_keys, host key in /etc/dropbear) and
+# busybox httpd on :80. It prints ROUTER-READY (the host polls result.log for it), then waits
+# until the host creates /tmp/router-done over SSH. Whatever the host did must leave the router
+# clean: no state, no rule calling Lua. The kernel log is judged by run.sh as for every case.
+# timeout: 900
+# shellcheck source=test/vm/guest/lib.sh
+. /test/lib.sh
+
+# no udev here: the NIC's driver is loaded by hand
+run modprobe virtio_pci
+run modprobe virtio_net
+n=0
+while [ ! -e /sys/class/net/eth0 ]; do
+    n=$((n + 1))
+    [ $n -le 50 ] || fail "no eth0 after virtio_net: $(ls /sys/class/net)"
+    sleep 0.1
+done
+run ip link set eth0 up
+run ip addr add 10.0.2.15/24 dev eth0
+run ip route add default via 10.0.2.2
+
+mkdir -p /www
+echo "hello from the router" >/www/index.html
+run httpd -p 80 -h /www
+
+[ -x /usr/sbin/dropbear ] || fail "/usr/sbin/dropbear is not in the initramfs"
+key=/etc/dropbear/dropbear_ed25519_host_key
+[ -s "$key" ] || fail "no host key $key"
+[ -s /root/.ssh/authorized_keys ] || fail "no /root/.ssh/authorized_keys"
+# dropbear refuses keys in group- or world-writable places
+chmod 700 /root /root/.ssh
+chmod 600 /root/.ssh/authorized_keys "$key"
+/usr/sbin/dropbear -F -E -s -p 22 -r "$key" -P /run/dropbear.pid 2>/tmp/dropbear.log &
+n=0
+until ss -ltn | grep -q ':22 '; do
+    n=$((n + 1))
+    [ $n -le 50 ] || { cat /tmp/dropbear.log; fail "dropbear does not listen on :22"; }
+    sleep 0.1
+done
+echo "ROUTER-READY"
+
+while [ ! -e /tmp/router-done ]; do sleep 0.2; done
+echo "the host is done: $(cat /tmp/router-done)"
+
+run nfluactl list
+[ -z "$OUT" ] || fail "states left behind: $OUT"
+for ipt in iptables-legacy iptables-nft ip6tables-legacy ip6tables-nft; do
+    run "$ipt" -S
+    case $OUT in *" lua "*|*"-j LUA"*) fail "$ipt: rules left behind: $OUT" ;; esac
+done
