@@ -1,7 +1,8 @@
 #!/bin/sh
 # test-kernel.sh KEY [run.sh options]: build nflua.ko for test kernel KEY and run the VM suite
 # (test/vm/cases) on that kernel with it and the router-side nfluactl. Every image also gets
-# trafgen (netsniff-ng; mkinitramfs adds its libraries), policies/ as /policies and the inputs of
+# trafgen (netsniff-ng, which run.sh installs with the other host packages before it builds the
+# image; mkinitramfs adds its libraries), policies/ as /policies and the inputs of
 # p95-policies (test/vm/policies/prepare.mjs: replay captures and the simulator's results) as
 # /test/policies-data; the bench (scripts/bench.sh) uses trafgen and /policies too.
 set -eu
@@ -11,7 +12,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/build-kmod.sh" "$key"
 make -s -C "$root/libxt_lua" BUILD="$root/build/xt"
 xtlib=/usr/lib/x86_64-linux-gnu/xtables
-[ "${NFLUA_NO_HOST_DEPS:-}" = 1 ] || "$root/scripts/host-deps.sh" >/dev/null	# trafgen among them
 [ -e "$root/build/cli/core/simulate.js" ] || (cd "$root" && npm run -s build)
 # a directory per run: runs for several kernels may overlap
 mkdir -p "$root/build"
@@ -24,5 +24,5 @@ node "$root/test/vm/policies/prepare.mjs" "$pdata"
 	--file "$root/build/xt/libxt_lua.so:$xtlib/libxt_lua.so" \
 	--file "$root/build/xt/libxt_LUA.so:$xtlib/libxt_LUA.so" \
 	--file "$root/libxt_lua:/libxt_lua" \
-	--file "$(command -v trafgen):/usr/sbin/trafgen" --file "$root/policies:/policies" \
+	--file /usr/sbin/trafgen:/usr/sbin/trafgen --file "$root/policies:/policies" \
 	--file "$pdata:/test/policies-data" "$@"
