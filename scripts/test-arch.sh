@@ -21,7 +21,9 @@ xtlib=/usr/lib/$TRIPLET/xtables
 make -s -C "$root/libxt_lua" BUILD="$root/build/xt-$arch" CC="${CROSS_COMPILE}gcc" \
 	XTABLES_CFLAGS="-I$sys/usr/include" XTLIBDIR="$xtlib" \
 	XTABLES_LIBS="-L$sys/usr/lib/$TRIPLET -Wl,-rpath-link,$sys/usr/lib/$TRIPLET:$sys/lib/$TRIPLET -lxtables"
-set -- --file "$root/build/xt-$arch/libxt_lua.so:$xtlib/libxt_lua.so" \
+"$root/scripts/build-vm-tools.sh" "$root/build/vm-tools-$arch" "$CROSS_COMPILE"
+set -- --file "$root/build/vm-tools-$arch:/test/tools" \
+	--file "$root/build/xt-$arch/libxt_lua.so:$xtlib/libxt_lua.so" \
 	--file "$root/build/xt-$arch/libxt_LUA.so:$xtlib/libxt_LUA.so" "$@"
 case " $* " in *" --cases "*) ;; *) [ -z "${NFLUA_ARCH_CASES:-}" ] || set -- --cases "$NFLUA_ARCH_CASES" "$@" ;; esac
 # The suite's cases plus the measurements for docs/platforms.md (test/vm/measure).

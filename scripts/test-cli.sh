@@ -5,7 +5,7 @@
 # over SSH to nflua.ko in a QEMU VM on kernel 6.1 (test/cli/router.test.mjs, test/vm/router-vm.sh).
 #
 # Installs what it needs, idempotently: dropbear-bin and qemu-user-static (apt), the npm
-# dependencies (npm ci, from npm's cache when it can), an arm64 libc for qemu (downloaded with a
+# dependencies and the build (scripts/node-deps.sh), an arm64 libc for qemu (downloaded with a
 # private apt state into $NFLUA_CACHE/arm64-sysroot; the system's dpkg architectures are not
 # touched), python3 (one test helper). Ends with the line "N passed, M failed".
 set -eu
@@ -26,17 +26,8 @@ if [ -n "$need" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
 
-# npm ci when node_modules was not installed from this lock file. No install scripts: ssh2's
-# native crypto is optional (its pure-JS fallback is what the SEA builds use anyway).
-sum=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ "$(cat node_modules/.nflua-lock-sum 2>/dev/null)" != "$sum" ]; then
-	echo "test-cli: npm ci"
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-	echo "$sum" >node_modules/.nflua-lock-sum
-fi
-
 echo "test-cli: build"
-npm run --silent build
+scripts/node-deps.sh
 scripts/build-sea.sh
 
 # An arm64 libc, libstdc++ and libgcc for qemu-aarch64-static -L, from Debian's archive.

@@ -11,8 +11,9 @@ shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/build-kmod.sh" "$key"
 make -s -C "$root/libxt_lua" BUILD="$root/build/xt"
+"$root/scripts/build-vm-tools.sh" "$root/build/vm-tools"
 xtlib=/usr/lib/x86_64-linux-gnu/xtables
-[ -e "$root/build/cli/core/simulate.js" ] || (cd "$root" && npm run -s build)
+"$root/scripts/node-deps.sh"
 # a directory per run: runs for several kernels may overlap
 mkdir -p "$root/build"
 pdata=$(mktemp -d "$root/build/policies-vm.XXXXXX")
@@ -25,4 +26,4 @@ node "$root/test/vm/policies/prepare.mjs" "$pdata"
 	--file "$root/build/xt/libxt_LUA.so:$xtlib/libxt_LUA.so" \
 	--file "$root/libxt_lua:/libxt_lua" \
 	--file /usr/sbin/trafgen:/usr/sbin/trafgen --file "$root/policies:/policies" \
-	--file "$pdata:/test/policies-data" "$@"
+	--file "$pdata:/test/policies-data" --file "$root/build/vm-tools:/test/tools" "$@"
