@@ -4,7 +4,7 @@
 # executables (x64 directly, arm64 under qemu-aarch64-static), and the router tests: both builds
 # over SSH to nflua.ko in a QEMU VM on kernel 6.1 (test/cli/router.test.mjs, test/vm/router-vm.sh).
 #
-# Installs what it needs, idempotently: dropbear-bin and qemu-user-static (apt), the npm
+# Installs what it needs, idempotently: dropbear-bin, qemu-user-static and ansible-core (apt), the npm
 # dependencies and the build (scripts/node-deps.sh), an arm64 libc for qemu (downloaded with a
 # private apt state into $NFLUA_CACHE/arm64-sysroot; the system's dpkg architectures are not
 # touched), python3 (one test helper). Ends with the line "N passed, M failed".
@@ -19,6 +19,8 @@ command -v dropbear >/dev/null 2>&1 || need="$need dropbear-bin"
 command -v qemu-aarch64-static >/dev/null 2>&1 || need="$need qemu-user-static"
 # the receive-interrupt test's blocking stand-in device is a pty made by a small Python helper
 command -v python3 >/dev/null 2>&1 || need="$need python3"
+# the inventory parser is compared with Ansible's own (test/cli/inventory.test.mjs)
+command -v ansible-inventory >/dev/null 2>&1 || need="$need ansible-core"
 if [ -n "$need" ]; then
 	echo "test-cli: apt-get install$need"
 	apt-get update -qq

@@ -83,9 +83,35 @@ function register(y: Argv, def: CommandDef, hooks: CliHooks, prefix: string): Ar
 	} as never);
 }
 
-/** argv as yargs should see it: a lone '-' (stdin) kept as a positional. */
+/** Global options that take a value (so the word after them is not the command). */
+const VALUE_OPTIONS = new Set(['-H', '--host', '-i', '--identity', '--known-hosts', '-J', '--jump', '--timeout', '--device', '-F', '--ssh-config']);
+/** Fleet commands read `-i` as the inventory, as Ansible does (the key file is --identity there). */
+const FLEET_COMMANDS = new Set(['inventory']);
+
+/**
+ * argv as yargs should see it: a lone '-' (stdin) kept as a positional, and after a fleet
+ * command's name `-i FILE` is `--inventory FILE`.
+ */
 export function preprocessArgv(argv: readonly string[]): string[] {
-	return argv.map((a) => (a === '-' ? STDIN_ARG : a));
+	const out = argv.map((a) => (a === '-' ? STDIN_ARG : a));
+	let cmd = -1;
+	for (let i = 0; i < out.length; i++) {
+		const a = out[i] as string;
+		if (a === '--') break;
+		if (VALUE_OPTIONS.has(a)) i++;
+		else if (!a.startsWith('-')) {
+			cmd = i;
+			break;
+		}
+	}
+	if (cmd < 0 || !FLEET_COMMANDS.has(out[cmd] as string)) return out;
+	for (let i = cmd + 1; i < out.length; i++) {
+		const a = out[i] as string;
+		if (a === '--') break;
+		if (a === '-i') out[i] = '--inventory';
+		else if (a.startsWith('-i') && !a.startsWith('--')) out[i] = `--inventory=${a.slice(2).replace(/^=/, '')}`;
+	}
+	return out;
 }
 
 /**
@@ -98,7 +124,7 @@ export function buildCli(argv: readonly string[], hooks: CliHooks, scope: 'all' 
 		.scriptName('nfluactl')
 		.usage('Usage: $0 [--host [user@]host[:port]] COMMAND [ARGS...]\n\nControl the Lua states of the nflua kernel module: on this machine through /dev/nflua, or on a router over SSH (dropbear and busybox are all it needs).')
 		.option('host', { alias: 'H', type: 'string', global: true, default: hooks.env.NFLUA_HOST, defaultDescription: '$NFLUA_HOST, else this machine', describe: 'router to act on over SSH: [user@]host[:port] or a ~/.ssh/config Host' })
-		.option('identity', { alias: 'i', type: 'string', array: true, global: true, requiresArg: true, describe: 'SSH private key file (repeatable); ssh-agent is used first' })
+		.option('identity', { alias: 'i', type: 'string', global: true, requiresArg: true, describe: 'SSH private key file (repeatable); ssh-agent is used first' })
 		.option('known-hosts', { type: 'string', global: true, describe: 'known_hosts file (default ~/.ssh/known_hosts)' })
 		.option('accept-new', { type: 'boolean', global: true, describe: 'add an unknown host key to known_hosts (a changed key is always refused)' })
 		.option('jump', { alias: 'J', type: 'string', global: true, describe: 'jump host(s): [user@]host[:port][,...]; overrides ProxyJump' })

@@ -12,6 +12,7 @@ import { statsCommand } from './stats.js';
 import { versionCommand } from './version.js';
 import { checkCommand } from './check.js';
 import { simulateCommand } from './simulate.js';
+import { inventoryCommand } from './inventory.js';
 
 export const commands: readonly CommandDef[] = [
 	createCommand,
@@ -26,6 +27,7 @@ export const commands: readonly CommandDef[] = [
 	completionCommand,
 	checkCommand,
 	simulateCommand,
+	inventoryCommand,
 ];
 
 export { ruleCommand, ruleSubcommands } from './rule.js';

@@ -5,7 +5,7 @@
 import { NfluaError, KernelError, HostKeyError, CommandFailedError } from '../core/errors.js';
 import { text } from '../core/protocol.js';
 import type { StateInfo } from '../core/results.js';
-import type { Result } from './results.js';
+import type { InventoryHost, Result } from './results.js';
 import { simulationText } from '../core/simulate.js';
 
 const enc = new TextEncoder();
@@ -18,6 +18,14 @@ function table(rows: string[][]): string {
 function listTable(states: StateInfo[]): string {
 	const cols = ['name', 'maxalloc', 'mem', 'peak', 'budget', 'rules', 'calls', 'errors', 'budget_hits'] as const;
 	return table([cols.map((c) => c.toUpperCase()), ...states.map((s) => cols.map((c) => String(s[c])))]);
+}
+
+function inventoryText(hosts: InventoryHost[], total: number): string {
+	const rows = hosts.map((h) => [h.name, h.connection.host, String(h.connection.port), h.connection.user, h.connection.jump ?? '-',
+		h.groups.filter((g) => g !== 'all').join(',') || '-']);
+	const notes = hosts.filter((h) => h.ignored.length > 0).map((h) => `# ${h.name}: not used by nfluactl: ${h.ignored.join(', ')}\n`).join('');
+	const head = hosts.length === 0 ? '' : `${table([['NAME', 'HOST', 'PORT', 'USER', 'JUMP', 'GROUPS'], ...rows])}\n`;
+	return `${head}${notes}# ${hosts.length} of ${total} host${total === 1 ? '' : 's'} selected\n`;
 }
 
 function joinBytes(parts: Uint8Array[], sep: string, end: string): Uint8Array {
@@ -55,6 +63,8 @@ export function renderHuman(r: Result): Uint8Array {
 			return enc.encode(r.files.flatMap((f) => f.findings.map((x) => `${f.file}:${x.line}:${x.column}: ${x.severity}: ${x.message} [${x.code}]\n`)).join(''));
 		case 'simulation':
 			return enc.encode(simulationText(r.sim));
+		case 'inventory':
+			return enc.encode(inventoryText(r.hosts, r.total));
 	}
 }
 
@@ -83,6 +93,8 @@ export function jsonValue(r: Result): unknown {
 			return { files: r.files, errors: r.errors, warnings: r.warnings };
 		case 'simulation':
 			return r.sim;
+		case 'inventory':
+			return { hosts: r.hosts, selected: r.hosts.length, total: r.total };
 	}
 }
 

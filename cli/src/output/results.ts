@@ -13,6 +13,16 @@ export interface AppliedRule {
 	changed: boolean;
 }
 
+/** A host of an inventory as `nfluactl inventory` shows it. */
+export interface InventoryHost {
+	name: string;
+	groups: string[];
+	vars: Record<string, unknown>;
+	connection: { host: string; port: number; user: string; identity: string | null; jump: string | null };
+	/** inventory settings nfluactl does not act on (passwords, become, other ssh options) */
+	ignored: string[];
+}
+
 export type Result =
 	| { kind: 'version'; cli: string; module: string; where: string }
 	| { kind: 'done'; action: 'create' | 'destroy' | 'set'; state: string }
@@ -24,4 +34,5 @@ export type Result =
 	| { kind: 'rule-list'; rules: LuaRule[] }
 	| { kind: 'text'; text: string }
 	| { kind: 'check'; files: { file: string; findings: Finding[] }[]; errors: number; warnings: number }
-	| { kind: 'simulation'; sim: Simulation };
+	| { kind: 'simulation'; sim: Simulation }
+	| { kind: 'inventory'; hosts: InventoryHost[]; total: number };
