@@ -27,6 +27,7 @@ void main({
 	stderr: (s) => process.stderr.write(s),
 	readStdin,
 	signal: ac.signal,
+	stderrIsTTY: process.stderr.isTTY === true,
 }).then((code) => {
 	process.exitCode = code;
 	// a receive blocked in a device read() keeps a libuv thread busy: do not wait for it

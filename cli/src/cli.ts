@@ -18,6 +18,7 @@ export interface CliHooks {
 	openTransport(o: TransportOptions): Transport;
 	readStdin(): Promise<Uint8Array>;
 	log(msg: string): void;
+	progress(line: string | null, globals: GlobalOptions): void;
 	emit(r: Result, globals: GlobalOptions): void;
 	/** told which command runs, for error messages ("execute web") */
 	running(what: string, globals: GlobalOptions, transport: () => Transport | undefined): void;
@@ -72,6 +73,7 @@ function register(y: Argv, def: CommandDef, hooks: CliHooks, prefix: string): Ar
 				},
 				readStdin: () => hooks.readStdin(),
 				log: (m) => hooks.log(m),
+				progress: (line) => hooks.progress(line, globals),
 				signal: hooks.signal,
 			};
 			try {
@@ -86,14 +88,21 @@ function register(y: Argv, def: CommandDef, hooks: CliHooks, prefix: string): Ar
 /** Global options that take a value (so the word after them is not the command). */
 const VALUE_OPTIONS = new Set(['-H', '--host', '-i', '--identity', '--known-hosts', '-J', '--jump', '--timeout', '--device', '-F', '--ssh-config']);
 /** Fleet commands read `-i` as the inventory, as Ansible does (the key file is --identity there). */
-const FLEET_COMMANDS = new Set(['inventory']);
+const FLEET_COMMANDS = new Set(['inventory', 'ping']);
 
 /**
  * argv as yargs should see it: a lone '-' (stdin) kept as a positional, and after a fleet
  * command's name `-i FILE` is `--inventory FILE`.
  */
 export function preprocessArgv(argv: readonly string[]): string[] {
-	const out = argv.map((a) => (a === '-' ? STDIN_ARG : a));
+	/* --json=stream: JSON lines as results come (fleet commands); the flag goes last, where
+	 * yargs knows it as the command's (before the command it would take the next word) */
+	const stream = argv.includes('--json=stream');
+	const out = argv.map((a) => (a === '-' ? STDIN_ARG : a === '--json=stream' ? '--json' : a));
+	if (stream) {
+		const dd = out.indexOf('--');
+		out.splice(dd < 0 ? out.length : dd, 0, '--json-stream');
+	}
 	let cmd = -1;
 	for (let i = 0; i < out.length; i++) {
 		const a = out[i] as string;

@@ -21,6 +21,8 @@ export interface MainIO {
 	readStdin(): Promise<Uint8Array>;
 	readonly signal: AbortSignal;
 	openTransport?: (o: TransportOptions) => Transport;
+	/** stderr is a terminal: fleet commands draw a live progress line there */
+	readonly stderrIsTTY?: boolean;
 }
 
 const BUG_URL = 'please report this bug with the command line and this message (issue tracker of the nflua project)';
@@ -31,13 +33,26 @@ export async function main(io: MainIO): Promise<number> {
 	let globals: GlobalOptions | undefined;
 	let transport: () => Transport | undefined = () => undefined;
 	const enc = new TextEncoder();
+	let progressShown = false;
 	const hooks: CliHooks = {
 		openTransport: io.openTransport ?? realOpen,
 		readStdin: io.readStdin,
 		log: (m) => {
-			if (globals?.quiet !== true) io.stderr(`nfluactl: ${m}\n`);
+			if (globals?.quiet === true) return;
+			if (progressShown) io.stderr('\r\x1b[K');
+			progressShown = false;
+			io.stderr(`nfluactl: ${m}\n`);
 		},
-		emit: (r, g) => io.stdout(g.json ? renderJson(r) : renderHuman(r)),
+		progress: (line, g) => {
+			if (io.stderrIsTTY !== true || g.quiet) return;
+			progressShown = line !== null;
+			io.stderr(line === null ? '\r\x1b[K' : `\r\x1b[K${line}`);
+		},
+		emit: (r, g) => {
+			if (progressShown) io.stderr('\r\x1b[K');
+			progressShown = false;
+			io.stdout(g.json ? renderJson(r) : renderHuman(r));
+		},
 		running: (w, g, t) => {
 			what = w;
 			globals = g;
@@ -62,6 +77,9 @@ export async function main(io: MainIO): Promise<number> {
 		if (io.signal.aborted) return 130;
 		const e = toNfluaError(raw);
 		e.where ??= transport()?.where;
+		if (progressShown) io.stderr('\r\x1b[K');
+		/* a fleet whose hosts are all ok but some changed: its recap said it all */
+		if (e.kind === 'fleet' && e.exitCode === ExitCode.FLEET_CHANGED) return e.exitCode;
 		io.stderr(`${errorLine(e, what)}\n`);
 		if (e instanceof UsageError) io.stderr(`Try 'nfluactl ${helpFor(what)}--help'.\n`);
 		if (globals?.json === true || (globals === undefined && io.argv.includes('--json'))) io.stdout(enc.encode(`${JSON.stringify(errorJson(e))}\n`));

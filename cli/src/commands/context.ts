@@ -27,6 +27,8 @@ export interface Context {
 	transport(): Transport;
 	readStdin(): Promise<Uint8Array>;
 	log(msg: string): void;
+	/** a live status line on a terminal's stderr (null clears it); nothing when not a terminal */
+	progress(line: string | null): void;
 	readonly signal: AbortSignal;
 }
 

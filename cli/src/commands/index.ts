@@ -13,6 +13,8 @@ import { versionCommand } from './version.js';
 import { checkCommand } from './check.js';
 import { simulateCommand } from './simulate.js';
 import { inventoryCommand } from './inventory.js';
+import { pingCommand } from './ping.js';
+import { reportCommand } from './report.js';
 
 export const commands: readonly CommandDef[] = [
 	createCommand,
@@ -28,6 +30,8 @@ export const commands: readonly CommandDef[] = [
 	checkCommand,
 	simulateCommand,
 	inventoryCommand,
+	pingCommand,
+	reportCommand,
 ];
 
 export { ruleCommand, ruleSubcommands } from './rule.js';

@@ -26,6 +26,14 @@ export const ExitCode = {
 	HOST_KEY: 8,
 	/** no answer in time */
 	TIMEOUT: 9,
+	/** fleet commands: every host ok, some changed */
+	FLEET_CHANGED: 10,
+	/** fleet commands: some hosts failed */
+	FLEET_FAILED: 11,
+	/** fleet commands: some hosts could not be reached (or refused the connection's key) */
+	FLEET_UNREACHABLE: 12,
+	/** fleet commands: some failed and some could not be reached */
+	FLEET_FAILED_AND_UNREACHABLE: 13,
 	/** a bug in nfluactl */
 	INTERNAL: 70,
 } as const;
@@ -223,4 +231,15 @@ export function errorFromReply(errno: number, message: string, ctx: OpContext): 
 /** Maps anything thrown to an exit code; unknown errors are bugs. */
 export function exitCodeOf(err: unknown): ExitCodeValue {
 	return err instanceof NfluaError ? err.exitCode : ExitCode.INTERNAL;
+}
+
+/**
+ * The outcome of a fleet command that was not "every host ok, nothing changed": its results
+ * were printed first; this only carries the exit code (and a one-line summary for stderr).
+ */
+export class FleetOutcomeError extends NfluaError {
+	readonly kind = 'fleet';
+	constructor(readonly exitCode: ExitCodeValue, message: string, hint?: string) {
+		super(message, hint);
+	}
 }

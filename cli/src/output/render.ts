@@ -6,6 +6,7 @@ import { NfluaError, KernelError, HostKeyError, CommandFailedError } from '../co
 import { text } from '../core/protocol.js';
 import type { StateInfo } from '../core/results.js';
 import type { InventoryHost, Result } from './results.js';
+import type { FleetSummary, HostResult } from '../core/fleet.js';
 import { simulationText } from '../core/simulate.js';
 
 const enc = new TextEncoder();
@@ -26,6 +27,35 @@ function inventoryText(hosts: InventoryHost[], total: number): string {
 	const notes = hosts.filter((h) => h.ignored.length > 0).map((h) => `# ${h.name}: not used by nfluactl: ${h.ignored.join(', ')}\n`).join('');
 	const head = hosts.length === 0 ? '' : `${table([['NAME', 'HOST', 'PORT', 'USER', 'JUMP', 'GROUPS'], ...rows])}\n`;
 	return `${head}${notes}# ${hosts.length} of ${total} host${total === 1 ? '' : 's'} selected\n`;
+}
+
+/** "edge-01  unreachable  connection refused..." */
+function hostLine(h: HostResult): string {
+	const why = h.error === undefined ? '' : `  ${h.error.message}${h.error.hint === undefined ? '' : `; ${h.error.hint}`}`;
+	const data = h.status === 'ok' || h.status === 'changed' ? dataText(h.data) : '';
+	return `${h.host}  ${h.status}${data}${why}${h.attempts > 1 ? `  (${h.attempts} tries)` : ''}`;
+}
+
+function dataText(d: unknown): string {
+	if (d === undefined || d === null) return '';
+	if (typeof d === 'object' && 'module' in d) return `  ${String((d as { module: unknown }).module)}`;
+	return '';
+}
+
+/** Listed host by host up to this many; beyond, only those not ok (--json has them all). */
+const RECAP_ALL_MAX = 1000;
+
+function recapText(s: FleetSummary, hosts: HostResult[] | undefined, retryFile: string | undefined): string {
+	let out = '';
+	if (hosts !== undefined && hosts.length > 0) {
+		const shown = hosts.length <= RECAP_ALL_MAX ? hosts : hosts.filter((h) => h.status !== 'ok');
+		const w = Math.max(...shown.map((h) => h.host.length), 4);
+		out += `RECAP\n${shown.map((h) => hostLine({ ...h, host: h.host.padEnd(w) })).join('\n')}${shown.length ? '\n' : ''}`;
+		if (shown.length < hosts.length) out += `(${hosts.length - shown.length} hosts ok, not listed)\n`;
+	}
+	out += `${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${s.ok} ok, ${s.changed} changed, ${s.failed} failed, ${s.unreachable} unreachable in ${s.seconds} s\n`;
+	if (retryFile !== undefined) out += `retry them: --limit @${retryFile}\n`;
+	return out;
 }
 
 function joinBytes(parts: Uint8Array[], sep: string, end: string): Uint8Array {
@@ -65,6 +95,10 @@ export function renderHuman(r: Result): Uint8Array {
 			return enc.encode(simulationText(r.sim));
 		case 'inventory':
 			return enc.encode(inventoryText(r.hosts, r.total));
+		case 'fleet-host':
+			return enc.encode(`${hostLine(r.result)}\n`);
+		case 'fleet':
+			return enc.encode(recapText(r.summary, r.hosts, r.retryFile));
 	}
 }
 
@@ -95,6 +129,10 @@ export function jsonValue(r: Result): unknown {
 			return r.sim;
 		case 'inventory':
 			return { hosts: r.hosts, selected: r.hosts.length, total: r.total };
+		case 'fleet-host':
+			return r.result;
+		case 'fleet':
+			return { command: r.command, ...(r.hosts === undefined ? {} : { hosts: r.hosts }), summary: r.summary, ...(r.retryFile === undefined ? {} : { retryFile: r.retryFile }) };
 	}
 }
 

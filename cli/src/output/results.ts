@@ -3,6 +3,7 @@ import type { ModuleStats, StateInfo, StateStats } from '../core/results.js';
 import type { LuaRule } from '../core/rules.js';
 import type { Finding } from '../core/luacheck.js';
 import type { Simulation } from '../core/simulate.js';
+import type { FleetSummary, HostResult } from '../core/fleet.js';
 
 export interface AppliedRule {
 	family: 'ipv4' | 'ipv6';
@@ -35,4 +36,8 @@ export type Result =
 	| { kind: 'text'; text: string }
 	| { kind: 'check'; files: { file: string; findings: Finding[] }[]; errors: number; warnings: number }
 	| { kind: 'simulation'; sim: Simulation }
-	| { kind: 'inventory'; hosts: InventoryHost[]; total: number };
+	| { kind: 'inventory'; hosts: InventoryHost[]; total: number }
+	/** a fleet command's host as it ends: --json=stream prints it at once (one JSON line) */
+	| { kind: 'fleet-host'; result: HostResult }
+	/** a fleet command's end: the recap (hosts: every host's result; absent when streamed) */
+	| { kind: 'fleet'; command: string; summary: FleetSummary; hosts?: HostResult[]; retryFile?: string };

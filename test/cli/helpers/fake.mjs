@@ -125,7 +125,7 @@ export class FakeModule {
 }
 
 /** Runs the CLI in-process: { code, stdout, stderr }. */
-export async function runCli(argv, { fake, stdin = '', env = {}, where } = {}) {
+export async function runCli(argv, { fake, stdin = '', env = {}, where, stderrIsTTY } = {}) {
 	const { main } = await mod('index.js');
 	let out = Buffer.alloc(0);
 	let err = '';
@@ -142,6 +142,7 @@ export async function runCli(argv, { fake, stdin = '', env = {}, where } = {}) {
 		readStdin: async () => Buffer.from(stdin),
 		signal: ac.signal,
 		openTransport: fake === undefined ? undefined : () => fake.transport(where),
+		stderrIsTTY,
 	});
 	return { code, stdout: out.toString('utf8'), stderr: err };
 }
