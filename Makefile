@@ -5,7 +5,9 @@
 #                   and 6.12, the harness self-test; the last line sums them up
 #   make cli        build nfluactl (TypeScript) into build/cli; then `npx nfluactl --help`
 #   make sea        single-executable nfluactl for linux-x64 and linux-arm64 in dist/
-#   make demo       boot a QEMU "router" and show a Lua state being created and used
+#   make demo       boot a QEMU router; this host's nfluactl provisions it over SSH (a Lua state,
+#                   the User-Agent policy, an iptables rule); a browser's request is served,
+#                   curl's is blocked
 #   make bench      forwarding rate through xt_string and Lua rules, as ratios to no rule, in
 #                   the QEMU router (build/bench/$(KERNEL).txt)
 #   make test-arch ARCH=arm64|armhf|mipsel   cross-build nflua.ko and the extensions for a router

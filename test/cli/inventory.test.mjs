@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { runCli } from './helpers/fake.mjs';
 import { mod } from './helpers/build.mjs';
 
@@ -137,7 +138,8 @@ e ansible_ssh_common_args='-o ProxyCommand="nc -X 5 -x proxy %h %p"'
 		assert.equal(I.connectionOf(inv, 'c').jump, 'ops@bastion:2200');
 		assert.deepEqual(I.connectionOf(inv, 'c').ignored, ['-o StrictHostKeyChecking=no']);
 		assert.deepEqual(I.connectionOf(inv, 'd').ignored, ['ansible_password']);
-		assert.equal(I.connectionOf(inv, 'd').user, 'root');
+		assert.equal(I.connectionOf(inv, 'd').user, undefined, 'no user: ssh config, else the local user');
+		assert.equal(I.connectionOf(inv, 'd').port, undefined, 'no port: ssh config, else 22');
 		assert.throws(() => I.connectionOf(inv, 'e'), /host e: ProxyCommand .* use ProxyJump/);
 	});
 });
@@ -285,9 +287,10 @@ s1 ansible_host=192.0.2.9 ansible_port=2200 ansible_ssh_common_args='-o ProxyJum
 	it('a table of the selected hosts, as they will be reached', async () => {
 		const r = await runCli(['inventory', '-i', f, '--limit', 'n1:south']);
 		assert.equal(r.code, 0, r.stderr);
-		assert.equal(r.stdout, `NAME  HOST       PORT  USER  JUMP  GROUPS
-n1    n1         22    ops   -     north
-s1    192.0.2.9  2200  root  bh    south
+		const me = userInfo().username;
+		assert.equal(r.stdout, `NAME  HOST       PORT  USER${' '.repeat(Math.max(me.length, 3) - 4 + 2)}JUMP  GROUPS
+n1    n1         22    ops${' '.repeat(Math.max(me.length, 3) - 3 + 2)}-     north
+s1    192.0.2.9  2200  ${me}${' '.repeat(Math.max(me.length, 3) - me.length + 2)}bh    south
 # 2 of 4 hosts selected
 `);
 	});
@@ -300,7 +303,7 @@ s1    192.0.2.9  2200  root  bh    south
 		assert.deepEqual(j.hosts[3], {
 			name: 's1', groups: ['south', 'all'], ignored: [],
 			vars: { ansible_host: '192.0.2.9', ansible_port: 2200, ansible_ssh_common_args: '-o ProxyJump=bh' },
-			connection: { host: '192.0.2.9', port: 2200, user: 'root', identity: null, jump: 'bh' },
+			connection: { host: '192.0.2.9', port: 2200, user: userInfo().username, identity: null, jump: 'bh' },
 		});
 		const k = await runCli(['-i', '/some/key', 'inventory', '-i', f, '--json']);
 		assert.equal(k.code, 0, k.stderr);

@@ -3,15 +3,44 @@
  * retries, the live progress line, one result per host (streamed with --json=stream), the
  * recap, the retry file, and the exit code (core/fleet.ts).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { FleetOutcomeError, UsageError } from '../core/errors.js';
 import { fleetExitCode, runFleet, Tally, type HostResult, type TaskOutcome } from '../core/fleet.js';
-import { connectionOf, type HostConnection, type Inventory } from '../core/inventory.js';
+import { connectionOf, parseInventory, type HostConnection, type Inventory } from '../core/inventory.js';
+import { inShard, parseShard, selectHosts } from '../core/hostpattern.js';
 import type { Result } from '../output/results.js';
 import { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
 import type { Context } from './context.js';
-import { fleetOptions, loadInventory, selected } from './inventory.js';
+import { readInputFile } from './input.js';
+
+/** Options every fleet command shares: the inventory and which of its hosts to act on. */
+export function fleetOptions<T>(y: T): T {
+	return (y as never as import('yargs').Argv)
+		.option('inventory', { type: 'string', describe: 'inventory file, Ansible INI or YAML (-i after the command name)', demandOption: 'give the inventory with -i FILE' })
+		.option('limit', { alias: 'l', type: 'string', describe: "hosts to act on: names, groups, globs, ~regex, '&group' (also in), '!group' (not in), @retry-file; separated by ',' or ':'" })
+		.option('shard', { type: 'string', describe: 'I/N: only this worker\'s stable part of the hosts (0 <= I < N), by a hash of each name' }) as never as T;
+}
+
+export async function loadInventory(file: string): Promise<Inventory> {
+	const text = new TextDecoder('utf-8', { fatal: false }).decode(await readInputFile(file));
+	return parseInventory(text, file);
+}
+
+/** The hosts of the inventory that --limit and --shard select, in inventory order. */
+export function selected(inv: Inventory, a: Record<string, unknown>): string[] {
+	let hosts = typeof a.limit === 'string' && a.limit !== '' ? selectHosts(inv, a.limit, {
+		readFile: (p) => {
+			try {
+				return readFileSync(p, 'utf8');
+			} catch (e) {
+				throw new UsageError(`cannot read retry file '${p}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+			}
+		},
+	}) : [...inv.hosts];
+	if (typeof a.shard === 'string') hosts = inShard(hosts, parseShard(a.shard));
+	return hosts;
+}
 
 /** The options of fleet commands besides the inventory's (added by fleetOptions). */
 export function runOptions<T>(y: T): T {
@@ -24,7 +53,7 @@ export function runOptions<T>(y: T): T {
 }
 
 /** The SSH transport to one host of the inventory, with the global options as defaults. */
-export function hostTransport(ctx: Context, c: HostConnection): Transport {
+export function hostTransport(ctx: Context, c: HostConnection): SshTransport {
 	const g = ctx.globals;
 	return new SshTransport({
 		host: { user: c.user, host: c.host, port: c.port },

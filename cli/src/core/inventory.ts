@@ -473,8 +473,10 @@ export function varsOf(inv: Inventory, host: string): Vars {
 export interface HostConnection {
 	readonly name: string;
 	readonly host: string;
-	readonly port: number;
-	readonly user: string;
+	/** undefined: as ~/.ssh/config (or -F) says, else 22 */
+	readonly port: number | undefined;
+	/** undefined: as ~/.ssh/config (or -F) says, else the local user (as ssh and Ansible do) */
+	readonly user: string | undefined;
 	readonly identity: string | undefined;
 	/** a ProxyJump-style chain, [user@]host[:port][,...] */
 	readonly jump: string | undefined;
@@ -532,9 +534,9 @@ export function jumpFromSshArgs(args: string, where: string): { jump: string | u
 export function connectionOf(inv: Inventory, host: string): HostConnection {
 	const v = varsOf(inv, host);
 	const where = `host ${host}`;
-	const portText = str(v.ansible_port ?? v.ansible_ssh_port) ?? '22';
-	const port = Number(portText);
-	if (!Number.isInteger(port) || port < 1 || port > 65535) fail(where, `ansible_port '${portText}' is not a port number`);
+	const portText = str(v.ansible_port ?? v.ansible_ssh_port);
+	const port = portText === undefined ? undefined : Number(portText);
+	if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) fail(where, `ansible_port '${portText}' is not a port number`);
 	const args = [str(v.ansible_ssh_common_args), str(v.ansible_ssh_extra_args)].filter((a): a is string => a !== undefined && a !== '').join(' ');
 	const { jump, ignored } = args ? jumpFromSshArgs(args, where) : { jump: undefined, ignored: [] as string[] };
 	for (const k of ['ansible_password', 'ansible_ssh_pass', 'ansible_become', 'ansible_connection']) if (v[k] !== undefined) ignored.push(k);
@@ -542,7 +544,7 @@ export function connectionOf(inv: Inventory, host: string): HostConnection {
 		name: host,
 		host: str(v.ansible_host ?? v.ansible_ssh_host) ?? host,
 		port,
-		user: str(v.ansible_user ?? v.ansible_ssh_user) ?? 'root',
+		user: str(v.ansible_user ?? v.ansible_ssh_user),
 		identity: str(v.ansible_ssh_private_key_file ?? v.ansible_private_key_file),
 		jump,
 		ignored,

@@ -138,6 +138,11 @@ export class SshTransport implements Transport {
 		this.where = hopLabel(this.target);
 	}
 
+	/** Whom this transport will reach, after ~/.ssh/config: nothing is connected to know it. */
+	get endpoint(): { user: string; host: string; port: number; jump: string | undefined } {
+		return { user: this.target.user, host: this.target.hostName, port: this.target.port, jump: this.opts.jump ?? this.target.proxyJump };
+	}
+
 	private knownHostsFile(): string {
 		return this.opts.knownHostsFile ?? join(homedir(), '.ssh', 'known_hosts');
 	}
