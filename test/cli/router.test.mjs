@@ -6,12 +6,14 @@
 // Last, run.sh must report the guest case passed with a clean kernel log.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT } from './helpers/build.mjs';
 import { RouterVm } from './helpers/router-vm.mjs';
 
 const SEA = join(ROOT, 'dist', 'nfluactl-linux-x64');
+/** routers behind the VM as network namespaces, each with its own dropbear, states, iptables */
+const FLEET = 20;
 const STATE_KEYS = ['name', 'maxalloc', 'mem', 'peak', 'budget', 'rules', 'calls', 'errors', 'budget_hits'];
 const RULE = ['INPUT', '--state', 'web', '--function', 'check_ua', '-p', 'tcp', '--dport', '80'];
 const FILTER = `local blocked = { "sqlmap", "evilbot" }
@@ -74,7 +76,7 @@ describe('router: nfluactl over SSH to the real module in QEMU (kernel 6.1)', fu
 		// fresh machine also downloads the kernel
 		this.timeout(1200000);
 		t0 = Date.now();
-		await vm.start(1150000);
+		await vm.start(1150000, { fleet: FLEET });
 		console.log(`      (router ready after ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 	});
 	after(async function () {
@@ -209,6 +211,45 @@ describe('router: nfluactl over SSH to the real module in QEMU (kernel 6.1)', fu
 		assert.equal((await json(await sea('--json', 'rule', 'del', ...rule))).rules[0].changed, true);
 		assert.deepEqual(await json(await sea('--json', 'destroy', 'sea')), { action: 'destroy', state: 'sea', ok: true });
 		assert.deepEqual(await json(await sea('--json', 'list')), []);
+	});
+
+	// A fleet of routers behind this one (network namespaces, each its own dropbear, states and
+	// iptables), reached through it as the jump host. (Plain its, not a nested describe: mocha
+	// would run those after the last it, which stops the VM.)
+	let inv;
+	const other = (host, ...args) => run(['node', BIN, '-i', vm.keyFile, '--known-hosts', vm.knownHosts, '--ssh-config', vm.sshConfig, '--timeout', '60', '--host', host, '--jump', vm.target, ...args]);
+	it(`fleet: inventory of ${FLEET} routers behind this one, with it as the jump host`, async () => {
+		inv = join(vm.dir, 'fleet.ini');
+		writeFileSync(inv, vm.fleetInventory());
+		const j = await json(await cli('--json', 'inventory', '-i', inv));
+		assert.equal(j.selected, FLEET);
+		assert.deepEqual(j.hosts[0].connection, { host: vm.fleetAddress(1), port: 22, user: 'root', identity: null, jump: vm.target });
+	});
+	it('fleet: ping reaches every router and its own module, all at once through one jump connection; --json=stream', async () => {
+		const r = await cli('--json=stream', 'ping', '-i', inv, '-f', String(FLEET));
+		assert.equal(r.code, 0, r.stderr + r.stdout);
+		const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+		const summary = lines.pop();
+		assert.deepEqual({ ...summary.summary, seconds: 0 }, { hosts: FLEET, ok: FLEET, changed: 0, failed: 0, unreachable: 0, seconds: 0 });
+		assert.deepEqual(lines.map((l) => l.host).sort(), Array.from({ length: FLEET }, (_, i) => `f${String(i + 1).padStart(3, '0')}`));
+		for (const l of lines) assert.match(l.data.module, /^nflua \S+ lua 5\.4\.7$/);
+	});
+	it('fleet: each router has its own states: one made on f001 is not on f002', async () => {
+		const one = `root@${vm.fleetAddress(1)}`;
+		assert.deepEqual(await json(await other(one, '--json', 'create', 'mine')), { action: 'create', state: 'mine', ok: true });
+		assert.deepEqual((await json(await other(one, '--json', 'list'))).map((x) => x.name), ['mine']);
+		assert.deepEqual(await json(await other(`root@${vm.fleetAddress(2)}`, '--json', 'list')), []);
+		assert.deepEqual(await json(await other(one, '--json', 'destroy', 'mine')), { action: 'destroy', state: 'mine', ok: true });
+	});
+	it('fleet: a router whose dropbear is gone is unreachable (exit 12), the others ok; --retry-file names it', async () => {
+		const k = await vm.exec(`kill $(cat /run/dropbear-f${FLEET}.pid)`);
+		assert.equal(k.code, 0, k.out);
+		const retry = join(vm.dir, 'retry');
+		const r = await cli('ping', '-i', inv, '-f', '20', '--retries', '1', '--retry-file', retry);
+		assert.equal(r.code, 12, r.stderr + r.stdout);
+		assert.match(r.stdout, new RegExp(`^f0*${FLEET} +unreachable`, 'm'));
+		assert.match(r.stdout, new RegExp(`^${FLEET} hosts: ${FLEET - 1} ok, 0 changed, 0 failed, 1 unreachable`, 'm'));
+		assert.equal(readFileSync(retry, 'utf8'), `f${String(FLEET).padStart(3, '0')}\n`);
 	});
 
 	it('the guest case passed and the kernel log is clean (run.sh)', async () => {

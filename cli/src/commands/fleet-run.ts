@@ -9,7 +9,7 @@ import { fleetExitCode, runFleet, Tally, type HostResult, type TaskOutcome } fro
 import { connectionOf, parseInventory, type HostConnection, type Inventory } from '../core/inventory.js';
 import { inShard, parseShard, selectHosts } from '../core/hostpattern.js';
 import type { Result } from '../output/results.js';
-import { SshTransport } from '../transport/ssh.js';
+import { JumpPool, SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
 import type { Context } from './context.js';
 import { readInputFile } from './input.js';
@@ -53,7 +53,7 @@ export function runOptions<T>(y: T): T {
 }
 
 /** The SSH transport to one host of the inventory, with the global options as defaults. */
-export function hostTransport(ctx: Context, c: HostConnection): SshTransport {
+export function hostTransport(ctx: Context, c: HostConnection, jumps?: JumpPool): SshTransport {
 	const g = ctx.globals;
 	return new SshTransport({
 		host: { user: c.user, host: c.host, port: c.port },
@@ -66,6 +66,7 @@ export function hostTransport(ctx: Context, c: HostConnection): SshTransport {
 		sshConfigFile: g.sshConfig,
 		log: (m) => ctx.log(`${c.name}: ${m}`),
 		verbose: g.verbose,
+		jumps,
 	});
 }
 
@@ -83,7 +84,8 @@ export function progressLine(t: Tally, total: number): string {
 	return `[${String(t.done).padStart(w)}/${total}] ok ${t.ok}  changed ${t.changed}  failed ${t.failed}  unreachable ${t.unreachable}  ${rate.toFixed(1)}/s  ETA ${t.done === 0 ? '?' : eta((total - t.done) / rate)}`;
 }
 
-export type HostTask = (inv: Inventory, host: string, signal: AbortSignal) => Promise<TaskOutcome>;
+/** A fleet command's work on one host; `open` gives its SSH transport (jump connections shared). */
+export type HostTask = (inv: Inventory, host: string, signal: AbortSignal, open: () => SshTransport) => Promise<TaskOutcome>;
 
 /** Runs task on the selected hosts and yields the results as the command's output. */
 export async function* runOnFleet(ctx: Context, a: Record<string, unknown>, command: string, task: HostTask): AsyncGenerator<Result> {
@@ -107,7 +109,8 @@ export async function* runOnFleet(ctx: Context, a: Record<string, unknown>, comm
 	const draw = (): void => ctx.progress(progressLine(tally, hosts.length));
 	const ticker = setInterval(draw, 250);
 	draw();
-	const run = runFleet(hosts, (h, signal) => task(inv, h, signal), {
+	const jumps = new JumpPool();
+	const run = runFleet(hosts, (h, signal) => task(inv, h, signal, () => hostTransport(ctx, connectionOf(inv, h), jumps)), {
 		forks,
 		retries,
 		hostTimeoutMs: hostTimeout === undefined ? undefined : hostTimeout * 1000,
@@ -147,6 +150,7 @@ export async function* runOnFleet(ctx: Context, a: Record<string, unknown>, comm
 	} finally {
 		clearInterval(ticker);
 		ctx.progress(null);
+		await jumps.close();
 	}
 	if (failure !== undefined) throw failure;
 	let retryFile: string | undefined;

@@ -1,8 +1,7 @@
 import * as ops from '../core/ops.js';
-import { connectionOf } from '../core/inventory.js';
 import type { CommandDef } from './context.js';
 import { callOpts } from './context.js';
-import { hostTransport, runOnFleet, runOptions } from './fleet-run.js';
+import { runOnFleet, runOptions } from './fleet-run.js';
 
 export const pingCommand: CommandDef = {
 	command: 'ping',
@@ -13,8 +12,8 @@ export const pingCommand: CommandDef = {
 			.example("$0 ping -i routers.ini --limit 'edge:!lab*' -f 50 --retry-file failed.txt", '50 at a time; failed.txt lists the routers to retry')
 			.example('$0 ping -i routers.ini --json=stream --shard 3/8', 'one JSON line per router of worker 3 of 8, then the summary'),
 	run(ctx, a) {
-		return runOnFleet(ctx, a, 'ping', async (inv, host, signal) => {
-			const t = hostTransport(ctx, connectionOf(inv, host));
+		return runOnFleet(ctx, a, 'ping', async (_inv, _host, signal, open) => {
+			const t = open();
 			try {
 				const op = ops.version();
 				const module = op.parse(await t.call(op.request, { ...callOpts(ctx), signal }));

@@ -57,6 +57,89 @@ export interface SshOptions {
 	readonly log?: ((msg: string) => void) | undefined;
 	/** also report progress (each hop connected) */
 	readonly verbose?: boolean | undefined;
+	/**
+	 * Fleet runs: jump connections shared by every router behind the same jump host (one SSH
+	 * session carries many forwarded channels), instead of a new one per router.
+	 */
+	readonly jumps?: JumpPool | undefined;
+}
+
+/** What a pooled jump gives: the last jump's client, and its release when the router is done. */
+interface JumpLease {
+	readonly client: ClientT;
+	readonly via: Hop;
+	release(): void;
+}
+
+interface PooledJump {
+	readonly chain: Promise<{ clients: ClientT[]; last: Hop }>;
+	active: number;
+	dead: boolean;
+}
+
+/**
+ * Jump connections shared by the routers of a fleet run. dropbear (OpenWrt's SSH server) drops
+ * a client's connections past 5 unauthenticated ones at a time from one address, and opens at
+ * most a few dozen channels per session: so at most CHANNELS routers share one connection, and
+ * more connections are opened as needed. A connection that fails or closes is forgotten (the
+ * next try opens a new one). close() ends them all.
+ */
+export class JumpPool {
+	static readonly CHANNELS = 24;
+	private readonly pools = new Map<string, PooledJump[]>();
+
+	async lease(key: string, open: () => Promise<{ clients: ClientT[]; last: Hop }>): Promise<JumpLease> {
+		let list = this.pools.get(key);
+		if (!list) {
+			list = [];
+			this.pools.set(key, list);
+		}
+		let pj = list.find((p) => !p.dead && p.active < JumpPool.CHANNELS);
+		if (!pj) {
+			const chain = open();
+			const made: PooledJump = { chain, active: 0, dead: false };
+			pj = made;
+			list.push(made);
+			chain.then(
+				({ clients }) => {
+					for (const c of clients) c.once('close', () => (made.dead = true));
+				},
+				() => (made.dead = true),
+			);
+		}
+		pj.active++;
+		const held = pj;
+		try {
+			const { clients, last } = await held.chain;
+			if (held.dead) throw new UnreachableError(`the connection to the jump host ${hopLabel(last)} was lost`);
+			let released = false;
+			return {
+				client: clients[clients.length - 1] as ClientT,
+				via: last,
+				release: () => {
+					if (!released) held.active--;
+					released = true;
+				},
+			};
+		} catch (e) {
+			held.active--;
+			throw e;
+		}
+	}
+
+	async close(): Promise<void> {
+		for (const list of this.pools.values()) {
+			for (const p of list) {
+				try {
+					const { clients } = await p.chain;
+					for (const c of [...clients].reverse()) c.end();
+				} catch {
+					/* never connected */
+				}
+			}
+		}
+		this.pools.clear();
+	}
 }
 
 interface Hop {
@@ -130,6 +213,7 @@ export class SshTransport implements Transport {
 	private readonly device: string;
 	private readonly log: (msg: string) => void;
 	private readonly target: Hop & { proxyJump: string | undefined };
+	private lease: JumpLease | undefined;
 
 	constructor(private readonly opts: SshOptions) {
 		this.device = opts.device ?? DEFAULT_DEVICE;
@@ -170,6 +254,13 @@ export class SshTransport implements Transport {
 				hops.push(resolveHop(parseHostSpec(j.trim(), '--jump'), this.opts.sshConfigFile, this.opts.identityFiles ?? []));
 			}
 		}
+		if (hops.length > 0 && this.opts.jumps !== undefined) {
+			const lease = await this.opts.jumps.lease(hops.map(hopLabel).join(','), () => this.connectChain(hops));
+			this.lease = lease;
+			const client = await this.connectHop(this.target, await forward(lease.client, this.target, lease.via), true);
+			this.clients.push(client);
+			return client;
+		}
 		hops.push(this.target);
 		let sock: Duplex | undefined;
 		for (const [i, hop] of hops.entries()) {
@@ -179,6 +270,23 @@ export class SshTransport implements Transport {
 			if (next !== undefined) sock = await forward(client, next, hop);
 		}
 		return this.clients[this.clients.length - 1] as ClientT;
+	}
+
+	/** Connects a chain of jump hosts (for the pool); the last one's client forwards to routers. */
+	private async connectChain(hops: readonly Hop[]): Promise<{ clients: ClientT[]; last: Hop }> {
+		const clients: ClientT[] = [];
+		let sock: Duplex | undefined;
+		try {
+			for (const [i, hop] of hops.entries()) {
+				clients.push(await this.connectHop(hop, sock, false));
+				const next = hops[i + 1];
+				if (next !== undefined) sock = await forward(clients[i] as ClientT, next, hop);
+			}
+		} catch (e) {
+			for (const c of clients.reverse()) c.end();
+			throw e;
+		}
+		return { clients, last: hops[hops.length - 1] as Hop };
 	}
 
 	private connectHop(hop: Hop, sock: Duplex | undefined, isTarget: boolean): Promise<ClientT> {
@@ -348,6 +456,8 @@ export class SshTransport implements Transport {
 	async close(): Promise<void> {
 		for (const c of this.clients.reverse()) c.end();
 		this.clients = [];
+		this.lease?.release();
+		this.lease = undefined;
 	}
 }
 

@@ -42,8 +42,12 @@ function tree(pid) {
 }
 
 export class RouterVm {
-	/** Makes the keys, picks the ports and boots the VM; resolves when the guest is ready. */
-	async start(readyMs) {
+	/**
+	 * Makes the keys, picks the ports and boots the VM; resolves when the guest is ready. With
+	 * fleet N, the router also runs N routers as network namespaces behind it (fleetAddress(i)),
+	 * each with its own dropbear, reached with this router as the jump host.
+	 */
+	async start(readyMs, { fleet = 0 } = {}) {
 		const missing = ['dropbear', 'dropbearkey', 'curl', 'qemu-system-x86_64'].filter((t) => {
 			try {
 				execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
@@ -82,7 +86,13 @@ export class RouterVm {
 		this.output = '';
 		// its own process group, so after() can end it all (QEMU runs under timeout(1), which
 		// makes a group of its own: tree() finds it)
-		this.proc = spawn(join(ROOT, 'test', 'vm', 'router-vm.sh'), [KEY, String(this.sshPort), String(this.httpPort), this.dir], {
+		const extra = [];
+		if (fleet > 0) {
+			writeFileSync(join(this.dir, 'fleet'), `${fleet}\n`);
+			extra.push('--file', `${join(this.dir, 'fleet')}:/etc/nflua-fleet`);
+		}
+		this.fleet = fleet;
+		this.proc = spawn(join(ROOT, 'test', 'vm', 'router-vm.sh'), [KEY, String(this.sshPort), String(this.httpPort), this.dir, ...extra], {
 			cwd: ROOT,
 			detached: true,
 			stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,6 +114,23 @@ export class RouterVm {
 		}
 		this.ready = true;
 		return this;
+	}
+
+	/** The address of fleet router i (1-based) behind this router. */
+	fleetAddress(i) {
+		return `10.98.${Math.floor(i / 250)}.${(i % 250) + 2}`;
+	}
+
+	/**
+	 * An Ansible INI inventory of the fleet (f1..fN) with this router as the jump host, and the
+	 * known_hosts lines for them (they share the router's host key).
+	 */
+	fleetInventory() {
+		const lines = ['[fleet]'];
+		for (let i = 1; i <= this.fleet; i++) lines.push(`f${String(i).padStart(3, '0')} ansible_host=${this.fleetAddress(i)}`);
+		lines.push('[fleet:vars]', 'ansible_user=root', `ansible_ssh_common_args='-o ProxyJump=${this.target}'`);
+		writeFileSync(this.knownHosts, [`[127.0.0.1]:${this.sshPort} ${this.hostPub}`, ...Array.from({ length: this.fleet }, (_, k) => `${this.fleetAddress(k + 1)} ${this.hostPub}`)].join('\n') + '\n');
+		return `${lines.join('\n')}\n`;
 	}
 
 	/** The global options that point nfluactl at this router. */

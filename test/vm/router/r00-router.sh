@@ -40,6 +40,42 @@ until ss -ltn | grep -q ':22 '; do
     [ $n -le 50 ] || { cat /tmp/dropbear.log; fail "dropbear does not listen on :22"; }
     sleep 0.1
 done
+# A fleet behind this router (when the host asks for one: /etc/nflua-fleet holds N): N routers
+# as network namespaces f1..fN on a bridge, 10.98.I/16 seen from here, each with its own
+# dropbear (the same host key and authorized_keys), its own nflua states and iptables. The host
+# reaches them with this router as the jump host.
+fleet=$(cat /etc/nflua-fleet 2>/dev/null || echo 0)
+if [ "$fleet" -gt 0 ]; then
+    ulimit -n 65536
+    run ip link add fleet0 type bridge
+    run ip addr add 10.98.0.1/16 dev fleet0
+    run ip link set fleet0 up
+    b=/tmp/fleet.batch
+    : >"$b"
+    i=1
+    while [ "$i" -le "$fleet" ]; do
+        echo "netns add f$i" >>"$b"
+        echo "link add vf$i type veth peer name eth0 netns f$i" >>"$b"
+        echo "link set vf$i master fleet0 up" >>"$b"
+        i=$((i + 1))
+    done
+    run ip -batch "$b"
+    i=1
+    while [ "$i" -le "$fleet" ]; do
+        # (a batch line cannot name a netns: one ip per router inside it)
+        printf 'addr add 10.98.%s.%s/16 dev eth0\nlink set eth0 up\nlink set lo up\n' \
+            $((i / 250)) $((i % 250 + 2)) | ip -n "f$i" -batch - || fail "fleet router f$i: addresses"
+        nsenter --net=/run/netns/f$i /usr/sbin/dropbear -F -E -s -p 22 -r "$key" -P "/run/dropbear-f$i.pid" 2>>/tmp/fleet-dropbear.log &
+        i=$((i + 1))
+    done
+    n=0
+    until [ "$(ss -N f"$fleet" -ltn 2>/dev/null | grep -c ':22 ')" -ge 1 ]; do
+        n=$((n + 1))
+        [ $n -le 100 ] || { cat /tmp/fleet-dropbear.log; fail "fleet router f$fleet: dropbear does not listen"; }
+        sleep 0.1
+    done
+    echo "FLEET-READY $fleet"
+fi
 echo "ROUTER-READY"
 
 while [ ! -e /tmp/router-done ]; do sleep 0.2; done
@@ -47,6 +83,12 @@ echo "the host is done: $(cat /tmp/router-done)"
 
 run nfluactl list
 [ -z "$OUT" ] || fail "states left behind: $OUT"
+i=1
+while [ "$i" -le "$fleet" ]; do
+    OUT=$(ip netns exec "f$i" nfluactl list) || fail "fleet router f$i: nfluactl list failed"
+    [ -z "$OUT" ] || fail "fleet router f$i: states left behind: $OUT"
+    i=$((i + 1))
+done
 for ipt in iptables-legacy iptables-nft ip6tables-legacy ip6tables-nft; do
     run "$ipt" -S
     case $OUT in *" lua "*|*"-j LUA"*) fail "$ipt: rules left behind: $OUT" ;; esac
