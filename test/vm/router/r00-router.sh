@@ -46,7 +46,6 @@ done
 # reaches them with this router as the jump host.
 fleet=$(cat /etc/nflua-fleet 2>/dev/null || echo 0)
 if [ "$fleet" -gt 0 ]; then
-    ulimit -n 65536
     run ip link add fleet0 type bridge
     run ip addr add 10.98.0.1/16 dev fleet0
     run ip link set fleet0 up
