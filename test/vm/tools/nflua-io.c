@@ -17,8 +17,8 @@
  *                             reader reports what it read. Exits 0 when exactly one reader got
  *                             the ENOENT reply and the others got end of file.
  *   nflua-io flood ADDR PORT SECONDS
- *                             sends small UDP datagrams to ADDR:PORT (IPv4) as fast as it can
- *                             for SECONDS; prints how many went out
+ *                             sends small UDP datagrams to ADDR:PORT (IPv4) for SECONDS,
+ *                             in bursts of 100 with 2 ms pauses; prints how many went out
  *   nflua-io race STATE N ROUNDS
  *                             N processes, each with its own descriptor, loop on blocking
  *                             'receive STATE'; ROUNDS times one message is sent and handed to
@@ -328,6 +328,7 @@ static int cmd_flood(const char *addr, int port, int secs)
 		for (i = 0; i < 100; i++)
 			if (sendto(fd, "flood", 5, 0, (struct sockaddr *)&sa, sizeof(sa)) == 5)
 				sent++;
+		usleep(2000);	/* leave the control path some CPU */
 	}
 	printf("flood: %lu datagrams\n", sent);
 	return 0;
