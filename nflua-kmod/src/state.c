@@ -456,7 +456,8 @@ struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budge
 	struct nflua_state *s;
 	lua_State *L;
 
-	s = nflua_kmalloc(sizeof(*s), GFP_KERNEL | __GFP_ZERO);
+	/* charged to the creator's memory cgroup, as the Lua heap it creates */
+	s = nflua_kmalloc(sizeof(*s), GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!s) {
 		nflua_reply_error(reply, ENOMEM, "no memory for a state");
 		return NULL;

@@ -100,7 +100,9 @@ static int call(int fd, const char *op, const char *f1, const char *f2, const ch
 	return err;
 }
 
-/* Fills freed slots of every kmalloc size a state struct may have with zero bytes. */
+/* Fills freed slots of every kmalloc size a state struct may have with zero bytes: Lua strings
+ * made by 'execute' come from the same caches as the state struct (both charged to the
+ * caller's memory cgroup, kmalloc-cg-* since 5.14). */
 static void churn(int fd)
 {
 	static const char code[] =
