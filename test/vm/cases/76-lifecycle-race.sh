@@ -42,7 +42,7 @@ f2=$!
 
 step "replace, set, execute, create and destroy while packets run Lua"
 i=0
-while [ $i -lt 8 ]; do
+while [ $i -lt 6 ]; do
     run nsx lr nfluactl execute s -e "function f(p) n = n + $i return n % 2 == 0 end"
     run nsx lr nfluactl set s --budget $((5000 + i * 100))
     run nsx lr nfluactl create "t$i" --maxalloc 64K
@@ -50,7 +50,7 @@ while [ $i -lt 8 ]; do
     run nsx lr nfluactl destroy "t$i"
     expect_rc 1 nsx lr nfluactl destroy s
     assert_contains "$ERR" "iptables rule" "destroy of the used state is refused"
-    if [ $((i % 4)) = 3 ]; then
+    if [ $((i % 3)) = 2 ]; then
         rules lr -D || fail "delete the rules"
         run nsx lr nfluactl destroy s
         setup lr || fail "rebuild state and rules"
@@ -63,7 +63,7 @@ calls=$(field "$OUT" calls)
 
 step "a namespace with rules and traffic is deleted"
 j=0
-while [ $j -lt 3 ]; do
+while [ $j -lt 2 ]; do
     run ip netns add lx
     run ip -n lx link set lo up
     setup lx || fail "setup lx"
