@@ -16,6 +16,8 @@ step "defaults: max_mem is an eighth of RAM, max_states 64"
 [ -r $P/max_states ] || fail "no max_states parameter"
 ram=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 mm=$(cat $P/max_mem)
+# the module stays loaded for the next cases: put the limits back however this one ends
+trap 'echo "$mm" >$P/max_mem; echo 64 >$P/max_states' EXIT
 # an eighth of the pages (MemTotal is totalram), rounded down to a page
 d=$((ram * 1024 / 8 - mm))
 [ "$d" -ge 0 ] && [ "$d" -lt 4096 ] || fail "max_mem=$mm is not an eighth of MemTotal ${ram} kB"
