@@ -41,7 +41,7 @@ void nflua_channel_close(struct nflua_channel *ch)
 	wake_up_interruptible_all(&nflua_channel_wq);
 }
 
-/* Whether a message of len bytes fits now; counts it as dropped if not. */
+/* Whether a message of len bytes fits now. Caller holds ch->lock. */
 static bool nflua_channel_room(struct nflua_channel *ch, size_t len)
 {
 	return !ch->closed && ch->count < NFLUA_CHANNEL_MSGS && len <= NFLUA_CHANNEL_BYTES - ch->bytes;
