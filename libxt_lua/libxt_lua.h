@@ -164,9 +164,12 @@ static void lua_require_state(const char *ext, const char *name)
 
 	fd = open("/dev/nflua", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		if (errno == ENOENT)
-			xtables_error(PARAMETER_PROBLEM, "%s: /dev/nflua does not exist: load the nflua "
-				      "module (modprobe nflua) and create state \"%s\" first", ext, name);
+		/* The node may just not be visible here (a mount namespace with its own /dev):
+		 * only when sysfs says the module is not loaded is the state surely missing. */
+		if (errno == ENOENT && access("/sys/module", F_OK) == 0 &&
+		    access("/sys/module/nflua", F_OK) != 0)
+			xtables_error(PARAMETER_PROBLEM, "%s: the nflua module is not loaded: load it "
+				      "(modprobe nflua) and create state \"%s\" first", ext, name);
 		return;
 	}
 	len = snprintf(req, sizeof(req), "stats %zu\n%s", strlen(name), name);

@@ -5,6 +5,8 @@
 #include "channel.h"
 #include "reply.h"
 
+DECLARE_WAIT_QUEUE_HEAD(nflua_channel_wq);
+
 struct nflua_msg {
 	struct list_head node;
 	size_t len;
@@ -15,11 +17,11 @@ void nflua_channel_init(struct nflua_channel *ch)
 {
 	spin_lock_init(&ch->lock);
 	INIT_LIST_HEAD(&ch->msgs);
-	init_waitqueue_head(&ch->wait);
 }
 
 static void nflua_msg_free(struct nflua_msg *m)
 {
+	nflua_mem_uncharge(m->len);
 	nflua_kfree(m, sizeof(*m) + m->len);
 }
 
@@ -36,34 +38,57 @@ void nflua_channel_close(struct nflua_channel *ch)
 	spin_unlock_bh(&ch->lock);
 	list_for_each_entry_safe(m, tmp, &dead, node)
 		nflua_msg_free(m);
-	wake_up_interruptible_all(&ch->wait);
+	wake_up_interruptible_all(&nflua_channel_wq);
 }
 
-/* Called from Lua, in any context. */
+/* Whether a message of len bytes fits now. Caller holds ch->lock. */
+static bool nflua_channel_room(struct nflua_channel *ch, size_t len)
+{
+	return !ch->closed && ch->count < NFLUA_CHANNEL_MSGS && len <= NFLUA_CHANNEL_BYTES - ch->bytes;
+}
+
+/*
+ * Called from Lua, in any context. The limits are checked before allocating (a message may be
+ * as large as a string, megabytes) and again when queueing; the message's bytes count against
+ * the module's max_mem like the states' Lua memory.
+ */
 bool nflua_channel_push(struct nflua_channel *ch, const void *data, size_t len)
 {
-	struct nflua_msg *m;
+	struct nflua_msg *m = NULL;
 	unsigned long flags;
-	bool queued = false;
+	bool queued, room;
 
-	m = nflua_kmalloc(sizeof(*m) + len, GFP_ATOMIC | __GFP_NOWARN);
 	spin_lock_irqsave(&ch->lock, flags);
-	if (m && !ch->closed && ch->count < NFLUA_CHANNEL_MSGS &&
-	    len <= NFLUA_CHANNEL_BYTES - ch->bytes) {
+	room = nflua_channel_room(ch, len);
+	if (!room)
+		ch->dropped++;
+	spin_unlock_irqrestore(&ch->lock, flags);
+	if (!room)
+		return false;
+	if (nflua_mem_charge(len)) {
+		m = nflua_kmalloc(sizeof(*m) + len, GFP_ATOMIC | __GFP_NOWARN);
+		if (!m)
+			nflua_mem_uncharge(len);
+	}
+	spin_lock_irqsave(&ch->lock, flags);
+	queued = m && nflua_channel_room(ch, len);
+	if (queued) {
 		m->len = len;
 		memcpy(m->data, data, len);
 		list_add_tail(&m->node, &ch->msgs);
 		ch->count++;
 		ch->bytes += len;
-		queued = true;
 	} else {
 		ch->dropped++;
 	}
 	spin_unlock_irqrestore(&ch->lock, flags);
-	if (queued)
-		wake_up_interruptible(&ch->wait);
-	else if (m)
-		nflua_kfree(m, sizeof(*m) + len);
+	if (queued) {
+		if (wq_has_sleeper(&nflua_channel_wq))
+			wake_up_interruptible(&nflua_channel_wq);
+	} else if (m) {
+		m->len = len;
+		nflua_msg_free(m);
+	}
 	return queued;
 }
 

@@ -22,8 +22,15 @@ struct nflua_channel {
 	size_t bytes;
 	u64 dropped;
 	bool closed;			/* the state was destroyed */
-	wait_queue_head_t wait;
 };
+
+/*
+ * Where 'receive' waits: one queue for the module, woken by every message and every closed
+ * channel (waiters re-check their own state). A waiter or a poll/epoll entry on a queue inside
+ * the state would be left on freed memory when the state goes; the module outlives every
+ * open descriptor.
+ */
+extern wait_queue_head_t nflua_channel_wq;
 
 void nflua_channel_init(struct nflua_channel *ch);
 void nflua_channel_close(struct nflua_channel *ch);	/* wakes readers, frees messages */

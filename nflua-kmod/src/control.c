@@ -17,6 +17,7 @@
 #include <net/net_namespace.h>
 
 #include "nflua.h"
+#include "channel.h"
 #include "control.h"
 #include "netns.h"
 #include "reply.h"
@@ -314,8 +315,8 @@ static int nflua_op_receive(struct nflua_client *c, struct nflua_request *q, str
 	s = nflua_netns_find(c->net, name, r);
 	if (!s)
 		return 0;
-	if (nflua_channel_ready(&s->chan)) {
-		nflua_channel_pop(&s->chan, r);
+	/* pop, not "ready then pop": another receiver may empty the queue in between */
+	if (nflua_channel_pop(&s->chan, r) || r->nfields) {
 		nflua_state_put(s);
 	} else if (c->nonblock) {
 		nflua_reply_error(r, EAGAIN, "no message queued for state '%s'", name);
@@ -500,35 +501,53 @@ out:
 	return done ? done : ret;
 }
 
-/* A 'receive' is waiting: block (unless O_NONBLOCK) until a message or the state's end. */
+/*
+ * A 'receive' is waiting: block (unless O_NONBLOCK) until a message or the state's end.
+ * Sleepers wait on the module's receive queue (channel.h), never on the state, and hold a
+ * reference of their own while they sleep: other readers of this descriptor (fork, dup) may
+ * answer the receive and drop the descriptor's reference meanwhile. Another receiver may also
+ * take the messages between the wake-up and the pop: then this one waits again, so a reply
+ * always carries at least one message (or the error).
+ */
 static int nflua_wait_receive(struct nflua_client *c, struct file *file)
 {
 	struct nflua_state *s = c->waiting;
 	struct nflua_reply *r;
 	int ret;
 
-	if (!nflua_channel_ready(&s->chan)) {
-		if (file->f_flags & O_NONBLOCK)
-			return -EAGAIN;
-		mutex_unlock(&c->lock);
-		ret = wait_event_interruptible(s->chan.wait, nflua_channel_ready(&s->chan));
-		mutex_lock(&c->lock);
-		if (ret)
-			return -EINTR;
-		if (c->waiting != s)	/* another reader of this descriptor took it */
-			return 0;
+	for (;;) {
+		if (!nflua_channel_ready(&s->chan)) {
+			if (file->f_flags & O_NONBLOCK)
+				return -EAGAIN;
+			nflua_state_get(s);
+			mutex_unlock(&c->lock);
+			ret = wait_event_interruptible(nflua_channel_wq,
+						       READ_ONCE(c->waiting) != s ||
+						       nflua_channel_ready(&s->chan));
+			mutex_lock(&c->lock);
+			nflua_state_put(s);	/* c->waiting still holds one if it is s */
+			if (ret)
+				return -EINTR;
+			if (c->waiting != s)	/* another reader of this descriptor took it */
+				return 0;
+		}
+		r = nflua_reply_new();
+		if (!r)
+			return -ENOMEM;
+		if (!nflua_channel_pop(&s->chan, r) && !r->nfields) {
+			nflua_reply_free(r);	/* another receiver was faster */
+			continue;
+		}
+		ret = nflua_queue_reply(c, r);
+		nflua_reply_free(r);
+		if (ret == 0) {
+			WRITE_ONCE(c->waiting, NULL);
+			nflua_state_put(s);
+			/* other readers of this descriptor re-check */
+			wake_up_interruptible_all(&nflua_channel_wq);
+		}
+		return ret;
 	}
-	r = nflua_reply_new();
-	if (!r)
-		return -ENOMEM;
-	nflua_channel_pop(&s->chan, r);
-	ret = nflua_queue_reply(c, r);
-	nflua_reply_free(r);
-	if (ret == 0) {
-		c->waiting = NULL;
-		nflua_state_put(s);
-	}
-	return ret;
 }
 
 static ssize_t nflua_read(struct file *file, char __user *ubuf, size_t count, loff_t *ppos)
@@ -537,6 +556,9 @@ static ssize_t nflua_read(struct file *file, char __user *ubuf, size_t count, lo
 	ssize_t ret = 0;
 	size_t n;
 
+	/* replies carry what scripts send: reading is checked like writing */
+	if (!nflua_permitted(c->net))
+		return -EPERM;
 	mutex_lock(&c->lock);
 	if (c->hdr_len || c->in_body) {
 		size_t want = c->in_body ? c->req.len : 0, got = c->got;
@@ -575,9 +597,12 @@ static __poll_t nflua_poll(struct file *file, poll_table *wait)
 	struct nflua_client *c = file->private_data;
 	__poll_t mask = 0;
 
+	if (!nflua_permitted(c->net))
+		return EPOLLERR;
+	/* the module's queue, not the state's: a poll or epoll entry may outlive the state */
+	poll_wait(file, &nflua_channel_wq, wait);
 	mutex_lock(&c->lock);
 	if (c->waiting) {
-		poll_wait(file, &c->waiting->chan.wait, wait);
 		if (nflua_channel_ready(&c->waiting->chan))
 			mask |= EPOLLIN | EPOLLRDNORM;
 	} else if (c->out || c->hdr_len || c->in_body) {

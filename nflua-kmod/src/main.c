@@ -12,6 +12,34 @@
 #include "xt_lua_glue.h"
 
 atomic_long_t nflua_mem_total = ATOMIC_LONG_INIT(0);
+atomic_long_t nflua_states_mem = ATOMIC_LONG_INIT(0);
+
+static unsigned long max_mem;
+module_param(max_mem, ulong, 0644);
+MODULE_PARM_DESC(max_mem,
+		 "Bytes all Lua states together may allocate (their heaps and queued messages), "
+		 "whatever each state's maxalloc (default, or 0 at load: an eighth of RAM). "
+		 "Lowering it frees nothing: allocations fail until the total is below it.");
+
+unsigned long nflua_max_mem(void)
+{
+	return READ_ONCE(max_mem);
+}
+
+bool nflua_mem_charge(size_t n)
+{
+	if (atomic_long_add_return(n, &nflua_states_mem) > (long)min_t(unsigned long,
+								     nflua_max_mem(), LONG_MAX)) {
+		atomic_long_sub(n, &nflua_states_mem);
+		return false;
+	}
+	return true;
+}
+
+void nflua_mem_uncharge(size_t n)
+{
+	atomic_long_sub(n, &nflua_states_mem);
+}
 
 void *nflua_kmalloc(size_t size, gfp_t gfp)
 {
@@ -73,6 +101,8 @@ static int __init nflua_init(void)
 {
 	int err;
 
+	if (!max_mem)
+		max_mem = totalram_pages() / 8 * PAGE_SIZE;
 	err = nflua_netns_init();
 	if (err)
 		return err;
@@ -102,6 +132,9 @@ static void __exit nflua_exit(void)
 	leaked = atomic_long_read(&nflua_mem_total);
 	if (leaked)
 		pr_err("BUG: leaked %ld bytes\n", leaked);
+	leaked = atomic_long_read(&nflua_states_mem);
+	if (leaked)
+		pr_err("BUG: %ld bytes of states still charged\n", leaked);
 }
 
 module_init(nflua_init);

@@ -5,6 +5,7 @@
  * while its Lua code runs. A namespace that goes away closes all its states.
  */
 #include <linux/list.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/string.h>
 #include <net/net_namespace.h>
@@ -23,6 +24,10 @@ struct nflua_net {
 
 static unsigned int nflua_net_id __read_mostly;
 static atomic_t nflua_all_states = ATOMIC_INIT(0);
+
+static unsigned int max_states = 64;
+module_param(max_states, uint, 0644);
+MODULE_PARM_DESC(max_states, "Most states one network namespace may hold (default 64)");
 
 static struct nflua_net *nflua_net(struct net *net)
 {
@@ -87,6 +92,13 @@ int nflua_netns_create(struct net *net, const char *name, size_t maxalloc, u32 b
 	if (nflua_lookup(nn, name)) {
 		nflua_reply_error(reply, EEXIST, "a state named '%s' exists", name);
 		err = EEXIST;
+		goto out;
+	}
+	if (nn->count >= READ_ONCE(max_states)) {
+		nflua_reply_error(reply, ENOSPC,
+				  "this network namespace has %u states, the most max_states=%u allows",
+				  nn->count, READ_ONCE(max_states));
+		err = ENOSPC;
 		goto out;
 	}
 	s = nflua_state_new(name, maxalloc, budget, reply);
@@ -163,9 +175,11 @@ int nflua_netns_describe(struct net *net, struct nflua_reply *reply)
 	int n;
 
 	mutex_lock(&nn->lock);
-	n = scnprintf(buf, sizeof(buf), "version=%s\nstates=%u\nall_states=%d\nall_mem=%ld",
+	n = scnprintf(buf, sizeof(buf),
+		      "version=%s\nstates=%u\nall_states=%d\nall_mem=%ld\nstates_mem=%ld\nmax_mem=%lu\nmax_states=%u",
 		      NFLUA_VERSION, nn->count, atomic_read(&nflua_all_states),
-		      atomic_long_read(&nflua_mem_total));
+		      atomic_long_read(&nflua_mem_total), atomic_long_read(&nflua_states_mem),
+		      nflua_max_mem(), READ_ONCE(max_states));
 	mutex_unlock(&nn->lock);
 	if (nflua_reply_add(reply, buf, n))
 		nflua_reply_error(reply, ENOMEM, "no memory for the reply");

@@ -20,6 +20,16 @@
  * descriptor is gone, which module exit checks. */
 extern atomic_long_t nflua_mem_total;
 
+/*
+ * What all states together hold (Lua heaps, queued messages), against the module parameter
+ * max_mem: nflua_mem_charge() is false, and charges nothing, when n more bytes would pass it.
+ * Any context.
+ */
+extern atomic_long_t nflua_states_mem;
+unsigned long nflua_max_mem(void);
+bool nflua_mem_charge(size_t n);
+void nflua_mem_uncharge(size_t n);
+
 void *nflua_kmalloc(size_t size, gfp_t gfp);
 void *nflua_krealloc(void *p, size_t old, size_t size, gfp_t gfp);
 void nflua_kfree(void *p, size_t size);

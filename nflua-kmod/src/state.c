@@ -29,16 +29,21 @@
 static void nflua_count_hook(lua_State *L, lua_Debug *ar);
 
 /*
- * Lua's allocator. Refuses past maxalloc (Lua then collects garbage and retries, and raises
- * "not enough memory" if that is not enough). Lua runs with the state's spinlock held, so it
- * allocates atomically then; only creation and closing run preemptible.
+ * Lua's allocator. Refuses past maxalloc or past the module's max_mem (Lua then collects
+ * garbage and retries, and raises "not enough memory" if that is not enough). Lua runs with
+ * the state's spinlock held, so it allocates atomically then; only creation and closing run
+ * preemptible (may_sleep). A control request (execute, send, create) charges what it
+ * allocates to the caller's memory cgroup; packets run in softirq or in whatever task sent
+ * them, so their allocations are charged to no cgroup.
  */
 static void *nflua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	struct nflua_state *s = ud;
-	gfp_t gfp = preemptible() ? GFP_KERNEL : GFP_ATOMIC;
+	gfp_t gfp = s->may_sleep ? GFP_KERNEL : GFP_ATOMIC;
 	void *p;
 
+	if (s->account)
+		gfp |= __GFP_ACCOUNT;
 	if (!ptr) {
 		/* osize is a type tag then; the main thread's extra space must start zeroed */
 		if (osize == LUA_TTHREAD)
@@ -47,22 +52,54 @@ static void *nflua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	}
 	if (nsize == 0) {
 		nflua_kfree(ptr, osize);
+		nflua_mem_uncharge(osize);
 		s->mem -= osize;
 		return NULL;
 	}
-	if (nsize > osize && (nsize - osize > s->maxalloc - s->mem || nsize > KMALLOC_MAX_SIZE)) {
-		s->alloc_fails++;
-		return NULL;
+	if (nsize > osize) {
+		if (nsize - osize > s->maxalloc - s->mem || nsize > KMALLOC_MAX_SIZE) {
+			s->alloc_fails++;
+			return NULL;
+		}
+		if (!nflua_mem_charge(nsize - osize)) {
+			s->max_mem_hit = true;
+			s->alloc_fails++;
+			return NULL;
+		}
 	}
 	p = nflua_krealloc(ptr, osize, nsize, gfp | __GFP_NOWARN);
 	if (!p) {
+		if (nsize > osize)
+			nflua_mem_uncharge(nsize - osize);
 		s->alloc_fails++;
 		return NULL;
 	}
+	if (nsize < osize)
+		nflua_mem_uncharge(osize - nsize);
 	s->mem = s->mem - osize + nsize;
 	if (s->mem > s->peak)
 		s->peak = s->mem;
 	return p;
+}
+
+/* Runs fn as a control request: under the lock, charged to the caller's memory cgroup, and
+ * with a memory error that names max_mem when that was the limit reached. */
+static int nflua_state_request(struct nflua_state *s, nflua_cfn fn, void *ctx,
+			       struct nflua_reply *reply)
+{
+	int err;
+
+	spin_lock_bh(&s->lock);
+	s->account = true;
+	s->max_mem_hit = false;
+	err = nflua_state_pcall(s, fn, ctx, reply);
+	if (err == ENOMEM && s->max_mem_hit)
+		nflua_reply_error(reply, ENOMEM,
+				  "not enough memory: all states together reached the module's max_mem=%lu bytes",
+				  nflua_max_mem());
+	s->account = false;
+	spin_unlock_bh(&s->lock);
+	return err;
 }
 
 /* Pushes "chunk:line: " of the innermost Lua function running (the budget may run out inside
@@ -243,12 +280,8 @@ int nflua_state_execute(struct nflua_state *s, const char *chunkname, const char
 			size_t len, struct nflua_reply *reply)
 {
 	struct nflua_execute e = { chunkname, chunk, len, reply };
-	int err;
 
-	spin_lock_bh(&s->lock);
-	err = nflua_state_pcall(s, nflua_execute_fn, &e, reply);
-	spin_unlock_bh(&s->lock);
-	return err;
+	return nflua_state_request(s, nflua_execute_fn, &e, reply);
 }
 
 struct nflua_send {
@@ -262,9 +295,9 @@ static int nflua_send_fn(lua_State *L, void *ctx)
 	struct nflua_send *m = ctx;
 
 	if (lua_getglobal(L, "on_receive") != LUA_TFUNCTION) {
-		m->reply->err = ENOSYS;
-		lua_pushliteral(L, "the state has no global function 'on_receive'");
-		return nflua_results_to_reply(L, 1, m->reply);
+		/* an error reply has one field, the message (docs/protocol.md) */
+		nflua_reply_error(m->reply, ENOSYS, "the state has no global function 'on_receive'");
+		return 0;
 	}
 	lua_pushlstring(L, m->data, m->len);
 	lua_call(L, 1, LUA_MULTRET);
@@ -275,12 +308,8 @@ int nflua_state_send(struct nflua_state *s, const char *data, size_t len,
 		     struct nflua_reply *reply)
 {
 	struct nflua_send m = { data, len, reply };
-	int err;
 
-	spin_lock_bh(&s->lock);
-	err = nflua_state_pcall(s, nflua_send_fn, &m, reply);
-	spin_unlock_bh(&s->lock);
-	return err;
+	return nflua_state_request(s, nflua_send_fn, &m, reply);
 }
 
 /* ---- the packet path: softirq, or process context with bottom halves disabled ---- */
@@ -409,13 +438,26 @@ static int nflua_panic(lua_State *L)
 	return 0;
 }
 
+/* Creation ran out of memory: say which limit. */
+static void nflua_create_enomem(struct nflua_state *s, struct nflua_reply *reply, bool libs)
+{
+	if (s->max_mem_hit)
+		nflua_reply_error(reply, ENOMEM,
+				  "not enough memory: all states together would pass the module's max_mem=%lu bytes",
+				  nflua_max_mem());
+	else
+		nflua_reply_error(reply, ENOMEM, "maxalloc %zu is too small for %s", s->maxalloc,
+				  libs ? "Lua's libraries" : "a Lua state");
+}
+
 struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budget,
 				    struct nflua_reply *reply)
 {
 	struct nflua_state *s;
 	lua_State *L;
 
-	s = nflua_kmalloc(sizeof(*s), GFP_KERNEL | __GFP_ZERO);
+	/* charged to the creator's memory cgroup, as the Lua heap it creates */
+	s = nflua_kmalloc(sizeof(*s), GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!s) {
 		nflua_reply_error(reply, ENOMEM, "no memory for a state");
 		return NULL;
@@ -428,9 +470,12 @@ struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budge
 	nflua_state_set_budget(s, budget);
 	nflua_channel_init(&s->chan);
 
+	s->may_sleep = true;
+	s->account = true;
 	L = lua_newstate(nflua_alloc, s);
+	s->may_sleep = false;
 	if (!L) {
-		nflua_reply_error(reply, ENOMEM, "maxalloc %zu is too small for a Lua state", maxalloc);
+		nflua_create_enomem(s, reply, false);
 		goto err_free_state;
 	}
 	*(struct nflua_state **)lua_getextraspace(L) = s;
@@ -440,11 +485,11 @@ struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budge
 	if (nflua_state_pcall(s, nflua_open_fn, NULL, reply)) {
 		spin_unlock_bh(&s->lock);
 		if (reply->err == ENOMEM)
-			nflua_reply_error(reply, ENOMEM,
-					  "maxalloc %zu is too small for Lua's libraries", maxalloc);
+			nflua_create_enomem(s, reply, true);
 		goto err_close_lua;
 	}
 	s->calls = 0;
+	s->account = false;
 	spin_unlock_bh(&s->lock);
 	return s;
 
@@ -469,6 +514,7 @@ void nflua_state_close(struct nflua_state *s)
 	spin_unlock_bh(&s->lock);
 	if (L) {
 		nflua_cstack_enter(&s->cstack);
+		s->may_sleep = true;
 		lua_close(L);	/* preemptible: nobody else can reach L now */
 	}
 }

@@ -31,6 +31,9 @@ struct nflua_state {
 	u32 used;			/* instructions run by the current call */
 	bool exhausted;			/* the current call ran out of budget */
 	size_t mem, peak;
+	bool may_sleep;			/* Lua runs preemptible (creation, closing) */
+	bool account;			/* a control request runs Lua: charge its memory cgroup */
+	bool max_mem_hit;		/* the module's max_mem refused an allocation */
 	unsigned long stack_peak;	/* deepest C stack use by Lua measured, bytes */
 	u64 calls, errors, budget_hits, alloc_fails;
 	u64 matches, bad_results;	/* packet path: true results, results of the wrong type */

@@ -93,6 +93,7 @@ describe('errors: every errno of docs/protocol.md mapped, with its exit code', (
 		[16, 'EBUSY', E.KernelError, 1, 'busy'],
 		[17, 'EEXIST', E.KernelError, 1, 'exists'],
 		[22, 'EINVAL', E.KernelError, 1, 'lua-error'],
+		[28, 'ENOSPC', E.KernelError, 1, 'too-many-states'],
 		[38, 'ENOSYS', E.KernelError, 1, 'no-handler'],
 		[62, 'ETIME', E.KernelError, 1, 'budget-exhausted'],
 		[71, 'EPROTO', E.ProtocolError, 5],

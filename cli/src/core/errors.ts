@@ -131,6 +131,7 @@ export type KernelReason =
 	| 'busy'
 	| 'lua-error'
 	| 'out-of-memory'
+	| 'too-many-states'
 	| 'budget-exhausted'
 	| 'reply-too-big'
 	| 'request-too-big'
@@ -178,6 +179,7 @@ export const ERRNO_TABLE: ReadonlyMap<number, ErrnoInfo> = new Map<number, Errno
 	[16, K('EBUSY', 'busy')],
 	[17, K('EEXIST', 'exists')],
 	[22, K('EINVAL', 'lua-error')],
+	[28, K('ENOSPC', 'too-many-states')],
 	[38, K('ENOSYS', 'no-handler')],
 	[62, K('ETIME', 'budget-exhausted')],
 	[71, { name: 'EPROTO', maps: 'protocol', reason: 'other', exitCode: ExitCode.PROTOCOL }],
@@ -191,7 +193,7 @@ export interface OpContext {
 	readonly state?: string | undefined;
 }
 
-function hintFor(reason: KernelReason, ctx: OpContext): string | undefined {
+function hintFor(reason: KernelReason, ctx: OpContext, message: string): string | undefined {
 	const s = ctx.state ?? 'NAME';
 	switch (reason) {
 		case 'no-such-state':
@@ -203,7 +205,11 @@ function hintFor(reason: KernelReason, ctx: OpContext): string | undefined {
 		case 'budget-exhausted':
 			return `raise the budget: nfluactl set ${s} --budget N`;
 		case 'out-of-memory':
-			return `raise the memory limit: nfluactl set ${s} --maxalloc SIZE`;
+			return message.includes('max_mem')
+				? 'all states together are at the module limit: free memory in other states, or raise /sys/module/nflua/parameters/max_mem'
+				: `raise the memory limit: nfluactl set ${s} --maxalloc SIZE`;
+		case 'too-many-states':
+			return 'destroy states this network namespace no longer needs, or raise /sys/module/nflua/parameters/max_states';
 		case 'no-handler':
 			return `define a global function on_receive(data) in the state ${s}`;
 		default:
@@ -224,7 +230,7 @@ export function errorFromReply(errno: number, message: string, ctx: OpContext): 
 				info.name === 'EOPNOTSUPP' ? 'the module does not know this operation: are nfluactl and nflua.ko the same version?' : undefined,
 			);
 		default:
-			return new KernelError(errno, info.name, info.reason, message, hintFor(info.reason, ctx));
+			return new KernelError(errno, info.name, info.reason, message, hintFor(info.reason, ctx, message));
 	}
 }
 

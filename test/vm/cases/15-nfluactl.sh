@@ -55,7 +55,14 @@ assert_eq "$OUT" "" "a chunk gets no arguments"
 
 step "send: on_receive's results; ENOSYS without it"
 expect_rc 1 nfluactl send u hello
-assert_contains "$ERR" "nfluactl: send u: " "send without on_receive"
+assert_eq "$ERR" "nfluactl: send u: the state has no global function 'on_receive'" \
+    "send without on_receive: the one-field message"
+exec 4<>/dev/nflua || fail "open"
+printf 'send 1 1\nux' >&4
+IFS= read -r hdr <&4 || fail "no reply to send"
+assert_eq "$hdr" "38 45" "ENOSYS with exactly one field"
+head -c 45 <&4 >/dev/null
+exec 4<&-
 run nfluactl execute u -e 'function on_receive(d) return #d, d end'
 run nfluactl send u 'hello world'
 assert_eq "$OUT" "11${TAB}hello world" "send DATA"

@@ -54,6 +54,30 @@ head -c "${hdr#* }" <&3 >/dev/null
 run nfluactl list
 assert_eq "$(printf '%s\n' "$OUT" | wc -l)" 1 "the refused create did not run"
 
+step "a descriptor handed to a process without CAP_NET_ADMIN: read() and poll() refused too"
+# DESIGN.md: every way to read from the control device is checked like writing to it
+run nfluactl create q
+run nfluactl execute q -e 'nflua.send("secret of q")'
+printf 'receive 1\nq' >&3 || fail "receive request"
+for who in nobody nocaps; do
+    run "$who" /test/tools/nflua-io poll 3
+    assert_eq "$OUT" "$(printf 'ERR \nread: EPERM')" "poll() and read() as $who"
+    expect_fail "$who" dd bs=4096 count=1 <&3
+    assert_contains "$ERR" "Operation not permitted" "dd as $who"
+done
+IFS= read -r hdr <&3 || fail "the reply is gone after the refused reads"
+assert_eq "$hdr" "0 11" "the receive reply is still whole"
+assert_eq "$(head -c 11 <&3)" "secret of q" "the message is still there"
+step "a blocked receive: a reader without CAP_NET_ADMIN neither waits nor takes the message"
+printf 'receive 1\nq' >&3 || fail "receive request"
+expect_fail nobody timeout 5 dd bs=4096 count=1 <&3
+assert_contains "$ERR" "Operation not permitted" "read() of a waiting receive as nobody"
+run nfluactl execute q -e 'nflua.send("second")'
+IFS= read -r hdr <&3 || fail "no reply for the waiting receive"
+assert_eq "$hdr" "0 6" "root gets the message"
+assert_eq "$(head -c 6 <&3)" "second" "the message"
+run nfluactl destroy q
+
 step "another user: EACCES on open, exit 4"
 expect_rc 4 nobody nfluactl list
 assert_contains "$ERR" "CAP_NET_ADMIN" "message for an unprivileged user"
