@@ -123,10 +123,11 @@ describe('errors: every errno of docs/protocol.md mapped, with its exit code', (
 		assert.equal(e.reason, 'other');
 	});
 	it('the exit code table is the documented one', () => {
-		assert.deepEqual(E.ExitCode, { OK: 0, KERNEL: 1, USAGE: 2, MODULE_MISSING: 3, PERMISSION: 4, PROTOCOL: 5, UNREACHABLE: 6, AUTH: 7, HOST_KEY: 8, TIMEOUT: 9, INTERNAL: 70 });
+		assert.deepEqual(E.ExitCode, { OK: 0, KERNEL: 1, USAGE: 2, MODULE_MISSING: 3, PERMISSION: 4, PROTOCOL: 5, UNREACHABLE: 6, AUTH: 7, HOST_KEY: 8, TIMEOUT: 9, FLEET_CHANGED: 10, FLEET_FAILED: 11, FLEET_UNREACHABLE: 12, FLEET_FAILED_AND_UNREACHABLE: 13, INTERNAL: 70 });
 		const classes = [[E.UsageError, 2], [E.ModuleMissingError, 3], [E.PermissionError, 4], [E.ProtocolError, 5], [E.UnreachableError, 6], [E.AuthError, 7], [E.TimeoutError, 9], [E.InternalError, 70]];
 		for (const [c, code] of classes) assert.equal(new c('x').exitCode, code);
 		assert.equal(new E.HostKeyError('changed', 'x').exitCode, 8);
+		assert.equal(new E.FleetOutcomeError(12, 'x').exitCode, 12);
 		assert.equal(E.exitCodeOf(new Error('plain')), 70);
 	});
 	it('ops turn error replies into typed errors with hints', () => {
