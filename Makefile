@@ -5,6 +5,8 @@
 #                   and 6.12, the harness self-test; the last line sums them up
 #   make cli        build nfluactl (TypeScript) into build/cli; then `npx nfluactl --help`
 #   make sea        single-executable nfluactl for linux-x64 and linux-arm64 in dist/
+#   make feed-test  the OpenWrt feed (openwrt/) on OpenWrt's own buildroot, main and 24.10, from
+#                   the pinned sources in NFLUA_OPENWRT_SRC (docs/openwrt.md)
 #   make demo       boot a QEMU "router" and show a Lua state being created and used
 #   make bench      forwarding rate through xt_string and Lua rules, as ratios to no rule, in
 #                   the QEMU router (build/bench/$(KERNEL).txt)
@@ -16,7 +18,7 @@
 KERNEL ?= 6.1
 KERNELS ?= 6.1 5.10 6.12
 
-.PHONY: all deps kmod kmod-all xt cli sea test test-suites test-lint test-cli demo stack-usage clean
+.PHONY: all deps kmod kmod-all xt cli sea test test-suites test-lint test-cli feed-test demo stack-usage clean
 all: kmod xt cli
 
 deps:
@@ -53,6 +55,9 @@ test-suites:
 
 test-cli:
 	scripts/test-cli.sh
+
+feed-test: deps
+	scripts/feed-test.sh
 
 # Router arches (docs/platforms.md): one per run, e.g. make test-arch ARCH=armhf
 ARCH ?= arm64
