@@ -59,6 +59,9 @@ ok "pinned sources in $src match SHA256SUMS"
 	g++ libncurses-dev unzip bzip2 wget file python3 >/dev/null || die "host packages installed"
 
 sha() { sha256sum "$1" | cut -c1-16; }
+# lap WHAT: how long the step that just ended took
+lap_t=$(date +%s)
+lap() { local n; n=$(date +%s); echo "--- $1: $((n - lap_t)) s"; lap_t=$n; }
 
 # $1 - tree key: unpacks the buildroot into $work/$1 once per tarball hash
 unpack_tree() {
@@ -141,6 +144,7 @@ test_tree() {
 	else
 		bad "[$t] scripts/feeds update/install of openwrt/ as src-link (see $log)"; return
 	fi
+	lap "[$t] feeds"
 	check "[$t] feeds install took nflua, nfluactl, nflua-policies" \
 		test -e "$d/package/feeds/nflua/nflua/Makefile" -a -e "$d/package/feeds/nflua/nfluactl/Makefile" \
 		-a -e "$d/package/feeds/nflua/nflua-policies/Makefile"
@@ -149,7 +153,15 @@ test_tree() {
 	local deps=(kmod-nf-ipt kmod-nf-conntrack kmod-nf-reject kmod-nf-reject6 libxtables)
 	local ours=(kmod-nflua iptables-mod-nflua nfluactl nflua-policies)
 	local tgt
-	for tgt in "x86 x86_64 x86_64" "ath79 ath79_generic mips" "ramips ramips_mt7621 mipsel"; do
+	if defconfig "$d" CONFIG_TARGET_mpc85xx=y CONFIG_TARGET_mpc85xx_p1020=y; then
+		check "[$t] defconfig mpc85xx (powerpc): kmod-nflua, iptables-mod-nflua, nfluactl gated off" \
+			eval 'not_selected "$d" kmod-nflua && not_selected "$d" iptables-mod-nflua && not_selected "$d" nfluactl'
+		check "[$t] defconfig mpc85xx: nflua-policies (arch all) still selectable" selected "$d" nflua-policies
+	else
+		bad "[$t] make defconfig mpc85xx (see $d/defconfig.log)"
+	fi
+	# x86_64 last: the package steps below use its configuration
+	for tgt in "ath79 ath79_generic mips" "ramips ramips_mt7621 mipsel" "x86 x86_64 x86_64"; do
 		set -- $tgt
 		if defconfig "$d" "CONFIG_TARGET_$1=y" "CONFIG_TARGET_$2=y"; then
 			arch=$(sed -n 's/^CONFIG_ARCH="\(.*\)"/\1/p' "$d/.config")
@@ -160,16 +172,7 @@ test_tree() {
 			bad "[$t] make defconfig $2 (see $d/defconfig.log)"
 		fi
 	done
-	if defconfig "$d" CONFIG_TARGET_mpc85xx=y CONFIG_TARGET_mpc85xx_p1020=y; then
-		check "[$t] defconfig mpc85xx (powerpc): kmod-nflua, iptables-mod-nflua, nfluactl gated off" \
-			eval 'not_selected "$d" kmod-nflua && not_selected "$d" iptables-mod-nflua && not_selected "$d" nfluactl'
-		check "[$t] defconfig mpc85xx: nflua-policies (arch all) still selectable" selected "$d" nflua-policies
-	else
-		bad "[$t] make defconfig mpc85xx (see $d/defconfig.log)"
-	fi
-	# back to x86_64 for the package steps
-	defconfig "$d" CONFIG_TARGET_x86=y CONFIG_TARGET_x86_64=y || bad "[$t] defconfig x86_64 again"
-
+	lap "[$t] defconfig x4"
 	# DUMP=1 metadata
 	dump=$d/dump.txt
 	: >"$dump"
@@ -208,6 +211,7 @@ test_tree() {
 	check "[$t] kmod-nflua DEPENDS ($got) = modinfo depends of nflua.ko via netfilter.mk ($(printf '%s\n' "${want[@]}" | sort | tr '\n' ' '))" \
 		test "$got" = "$(printf '%s\n' "${want[@]}" | sort | tr '\n' ' ')"
 
+	lap "[$t] metadata"
 	# download / check / prepare of the kmod
 	local dl=$d/dl/lua-5.4.7.tar.gz bd
 	mkdir -p "$d/dl"
@@ -237,12 +241,14 @@ test_tree() {
 	check "[$t] prepared Lua carries the kernel patch" \
 		eval 'diff -r -x "*.o" -x ".*" -x "*.mod*" "$root/build/kmod/6.1/lua/src" "$bd/lua/src"'
 
+	lap "[$t] download, check, prepare"
 	# the architecture-independent packages through OpenWrt's packaging
 	rm -rf "$d/bin/packages"
 	for p in nfluactl nflua-policies; do
 		check "[$t] $p built by OpenWrt's packaging" logged "$d/build-$p.log" pkgmake "$d" "$p" clean compile V=s
 	done
 	if [ "$t" = main ]; then inspect_apk "$t" "$d"; else inspect_ipk "$t" "$d"; fi
+	lap "[$t] packages"
 }
 
 expected_files() {	# $1 - package: the files it must carry
@@ -335,6 +341,7 @@ if [ ! -f "$KO" ] || [ -n "$(find "$root/nflua-kmod" -newer "$KO" -type f | head
 fi
 ok "nflua.ko built by make (modinfo depends: $(modinfo -F depends "$KO"))"
 
+lap "setup"
 for t in "${trees[@]}"; do
 	[ -n "${tarball[$t]:-}" ] || { bad "unknown tree $t (main or 24.10)"; continue; }
 	test_tree "$t"
