@@ -7,6 +7,7 @@
 #   make sea        single-executable nfluactl for linux-x64 and linux-arm64 in dist/
 #   make feed-test  the OpenWrt feed (openwrt/) on OpenWrt's own buildroot, main and 24.10, from
 #                   the pinned sources in NFLUA_OPENWRT_SRC (docs/openwrt.md)
+#   make openwrt-service-test   /etc/init.d/nflua on OpenWrt's procd/ubus/uci in the QEMU router
 #   make demo       boot a QEMU "router" and show a Lua state being created and used
 #   make bench      forwarding rate through xt_string and Lua rules, as ratios to no rule, in
 #                   the QEMU router (build/bench/$(KERNEL).txt)
@@ -18,7 +19,7 @@
 KERNEL ?= 6.1
 KERNELS ?= 6.1 5.10 6.12
 
-.PHONY: all deps kmod kmod-all xt cli sea test test-suites test-lint test-cli feed-test demo stack-usage clean
+.PHONY: all deps kmod kmod-all xt cli sea test test-suites test-lint test-cli feed-test openwrt-service-test demo stack-usage clean
 all: kmod xt cli
 
 deps:
@@ -58,6 +59,11 @@ test-cli:
 
 feed-test: deps
 	scripts/feed-test.sh
+
+# /etc/init.d/nflua on OpenWrt's procd, ubus, uci (built from the pinned sources) in the QEMU
+# router with the real module (docs/openwrt.md)
+openwrt-service-test: deps
+	scripts/test-openwrt-service.sh $(KERNEL)
 
 # Router arches (docs/platforms.md): one per run, e.g. make test-arch ARCH=armhf
 ARCH ?= arm64
