@@ -1,8 +1,8 @@
 #!/bin/bash
-# test-all.sh KEY...: every test suite: the CLI's (mocha, real dropbear, SEA binaries), the OpenWrt
-# feed on OpenWrt's buildroot (scripts/feed-test.sh) and its service on OpenWrt's procd in QEMU
-# (scripts/test-openwrt-service.sh), the VM suite on each test kernel KEY, then the harness's own self-test. Runs everything even after a
-# failure; the last line sums them all up.
+# test-all.sh KEY...: every test suite: the CLI's (mocha, real dropbear, SEA binaries), the
+# OpenWrt feed on OpenWrt's buildroot (scripts/feed-test.sh) and its service on OpenWrt's procd
+# in QEMU (scripts/test-openwrt-service.sh), the VM suite on each test kernel KEY, then the
+# harness's own self-test. Runs everything even after a failure; the last line sums them all up.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$root/build"
