@@ -102,6 +102,10 @@ set nflua.bad_rule=rule
 set nflua.bad_rule.state=bad
 set nflua.bad_rule.function=nothing
 set nflua.bad_rule.chain=input
+set nflua.odd_rule=rule
+set nflua.odd_rule.family=ipv5
+set nflua.odd_rule.state=web
+set nflua.odd_rule.function=http_ua_match
 commit nflua
 UCI
 expect_fail /etc/init.d/nflua reload
@@ -110,11 +114,13 @@ case $OUT in *name=bad*) fail "state bad still exists: $OUT" ;; esac
 assert_contains "$OUT" "name=web" "web still there"
 sys_log "broken.lua:1:" || fail "no Lua error in the system log: $(grep nflua /tmp/syslog)"
 sys_log "state bad: script /etc/nflua/broken.lua failed" || fail "log does not name the state"
+sys_log "rule odd_rule: invalid options" || fail "validate_data did not refuse family ipv5"
 expect_fail sh -c 'iptables -S | grep -q -- "--state bad"'
 get_blocked "$CLI" "http://$S4/"
 get_ok "$CLI" "http://$S4/" -A friendly-agent
 uci delete nflua.bad
 uci delete nflua.bad_rule
+uci delete nflua.odd_rule
 uci commit nflua
 run /etc/init.d/nflua reload
 
