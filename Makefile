@@ -5,6 +5,9 @@
 #                   and 6.12, the harness self-test; the last line sums them up
 #   make cli        build nfluactl (TypeScript) into build/cli; then `npx nfluactl --help`
 #   make sea        single-executable nfluactl for linux-x64 and linux-arm64 in dist/
+#   make feed-test  the OpenWrt feed (openwrt/) on OpenWrt's own buildroot, main and 24.10, from
+#                   the pinned sources in NFLUA_OPENWRT_SRC (docs/openwrt.md)
+#   make openwrt-service-test   /etc/init.d/nflua on OpenWrt's procd/ubus/uci in the QEMU router
 #   make demo       boot a QEMU router; this host's nfluactl provisions it over SSH (a Lua state,
 #                   the User-Agent policy, an iptables rule); a browser's request is served,
 #                   curl's is blocked
@@ -18,7 +21,7 @@
 KERNEL ?= 6.1
 KERNELS ?= 6.1 5.10 6.12
 
-.PHONY: all deps kmod kmod-all xt cli sea test test-suites test-lint test-cli demo stack-usage clean
+.PHONY: all deps kmod kmod-all xt cli sea test test-suites test-lint test-cli feed-test openwrt-service-test demo stack-usage clean
 all: kmod xt cli
 
 deps:
@@ -55,6 +58,14 @@ test-suites:
 
 test-cli:
 	scripts/test-cli.sh
+
+feed-test: deps
+	scripts/feed-test.sh
+
+# /etc/init.d/nflua on OpenWrt's procd, ubus, uci (built from the pinned sources) in the QEMU
+# router with the real module (docs/openwrt.md)
+openwrt-service-test: deps
+	scripts/test-openwrt-service.sh $(KERNEL)
 
 # Router arches (docs/platforms.md): one per run, e.g. make test-arch ARCH=armhf
 ARCH ?= arm64

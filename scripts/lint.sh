@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 command -v shellcheck >/dev/null 2>&1 || "$root/scripts/host-deps.sh" >/dev/null
 n=0 bad=0
-for f in $(git ls-files --cached --others --exclude-standard '*.sh' 'openwrt/utils/nfluactl/files/nfluactl' 'test/vm/guest/init' '.ci/run'); do
+for f in $(git ls-files --cached --others --exclude-standard '*.sh' 'openwrt/utils/nfluactl/files/nfluactl' 'openwrt/utils/nfluactl/files/nflua.init' 'openwrt/utils/nfluactl/files/nflua.uci-defaults' 'openwrt/utils/nfluactl/files/nflua.fw4' 'test/vm/guest/init' '.ci/run'); do
 	[ -f "$f" ] || continue
 	n=$((n + 1))
 	shellcheck -x -S warning "$f" || bad=$((bad + 1))

@@ -1,7 +1,8 @@
 #!/bin/bash
-# test-all.sh KEY...: every test suite: the CLI's (mocha, real dropbear, SEA binaries), the VM
-# suite on each test kernel KEY, then the harness's own self-test. Runs everything even after a
-# failure; the last line sums them all up.
+# test-all.sh KEY...: every test suite: the CLI's (mocha, real dropbear, SEA binaries), the
+# OpenWrt feed on OpenWrt's buildroot (scripts/feed-test.sh) and its service on OpenWrt's procd
+# in QEMU (scripts/test-openwrt-service.sh), the VM suite on each test kernel KEY, then the
+# harness's own self-test. Runs everything even after a failure; the last line sums them all up.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$root/build"
@@ -21,6 +22,18 @@ echo "=== nfluactl (TypeScript)"
 rm -f "$root/build/test-cli.log"
 "$root/scripts/test-cli.sh" 2>&1 | tee "$root/build/test-cli.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
 tally "nfluactl" "$root/build/test-cli.log"
+echo "=== OpenWrt feed"
+start=$(date +%s)
+rm -f "$root/build/test-feed.log"
+"$root/scripts/feed-test.sh" 2>&1 | tee "$root/build/test-feed.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+tally "OpenWrt feed" "$root/build/test-feed.log"
+echo "=== OpenWrt feed: $(($(date +%s) - start)) s"
+echo "=== OpenWrt service (/etc/init.d/nflua on procd, kernel 6.1)"
+start=$(date +%s)
+rm -f "$root/build/test-openwrt-service.log"
+"$root/scripts/test-openwrt-service.sh" 6.1 2>&1 | tee "$root/build/test-openwrt-service.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+tally "OpenWrt service" "$root/build/test-openwrt-service.log"
+echo "=== OpenWrt service: $(($(date +%s) - start)) s"
 for key in "$@"; do
 	echo "=== kernel $key"
 	start=$(date +%s)

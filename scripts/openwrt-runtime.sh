@@ -1,0 +1,54 @@
+#!/bin/bash
+# openwrt-runtime.sh: builds OpenWrt's runtime for the host arch (x86_64) from the pinned
+# sources in $NFLUA_OPENWRT_SRC (default ../shared/openwrt-src): libubox (jshn), uci, ubus
+# (ubusd, ubus), ubox (validate_data), jsonpath (jsonfilter), udebug and procd, installed into
+# build/openwrt-rt/KEY/root (KEY: a hash of the tarballs and of this script). Prints that root.
+# Binaries look for these libraries in /usr/lib/openwrt (RPATH), where the guest image has them.
+# The QEMU router image takes its binaries and libraries from there (test/vm/openwrt/).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+src=${NFLUA_OPENWRT_SRC:-$root/../shared/openwrt-src}
+names=(libubox-a75209f6 uci-5bea1357 ubus-2737da38 ubox-6f78fa49 jsonpath-f4fe702d udebug-75f39cd4 procd-3b3501ab)
+for n in "${names[@]}"; do
+	[ -f "$src/$n.tar.gz" ] || { echo "openwrt-runtime: $src/$n.tar.gz is missing; set NFLUA_OPENWRT_SRC (see ../shared/openwrt-src/README.md: git archive of each upstream repository at its commit)" >&2; exit 1; }
+done
+"$root/scripts/host-deps.sh" cmake libjson-c-dev libbsd-dev pkg-config >/dev/null
+key=$( { for n in "${names[@]}"; do sha256sum "$src/$n.tar.gz"; done; cat "$0"; } | sha256sum | cut -c1-16)
+out=$root/build/openwrt-rt/$key
+if [ -f "$out/.done" ]; then echo "$out/root"; exit 0; fi
+rm -rf "$out" && mkdir -p "$out/src" "$out/root"
+pfx=$out/root/usr
+log=$out/build.log
+build() {	# $1 - name, the rest: cmake options
+	local n=$1; shift
+	local b=$out/src/$n/build
+	echo "=== $n" >>"$log"
+	mkdir -p "$out/src/$n" && tar -xzf "$src/$n.tar.gz" -C "$out/src/$n" --strip-components=1 || return 1
+	case $n in
+	# udebug: its ucode module is left out (no ucode here; procd needs only libudebug)
+	udebug-*) sed -i -e '/^INSTALL(TARGETS ucode_lib/,/^)/d' -e '/ucode_lib/d' -e 's/ \${ucode_include_dir}//' "$out/src/$n/CMakeLists.txt" ;;
+	# procd: glibc 2.36 has no strlcpy (libbsd has), and newer GCC warnings are not errors
+	procd-*) sed -i 's/-Werror//g' "$out/src/$n/CMakeLists.txt" ;;
+	# jsonpath builds its lemon parser generator by a path relative to the build directory
+	jsonpath-*) b=$out/src/$n ;;
+	esac
+	cmake -S "$out/src/$n" -B "$b" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_LIBDIR=lib \
+		-DCMAKE_INSTALL_RPATH=/usr/lib/openwrt \
+		-DCMAKE_PREFIX_PATH="$pfx" -DCMAKE_C_FLAGS="-I$pfx/include -Wno-error" \
+		-DCMAKE_EXE_LINKER_FLAGS="-L$pfx/lib -Wl,-rpath-link,$pfx/lib" \
+		-DCMAKE_SHARED_LINKER_FLAGS="-L$pfx/lib" -DBUILD_LUA=OFF -DBUILD_EXAMPLES=OFF "$@" >>"$log" 2>&1 &&
+	make -C "$b" -j2 >>"$log" 2>&1 &&
+	make -C "$b" install DESTDIR="$out/root" >>"$log" 2>&1
+}
+{
+	build libubox-a75209f6 &&
+	build uci-5bea1357 &&
+	build ubus-2737da38 &&
+	build udebug-75f39cd4 &&
+	build ubox-6f78fa49 &&
+	build jsonpath-f4fe702d &&
+	build procd-3b3501ab -DCMAKE_C_FLAGS="-I$pfx/include -Wno-error -include bsd/string.h" \
+		-DCMAKE_C_STANDARD_LIBRARIES=-lbsd
+} || { echo "openwrt-runtime: build failed, see $log" >&2; tail -n 30 "$log" >&2; exit 1; }
+touch "$out/.done"
+echo "$out/root"

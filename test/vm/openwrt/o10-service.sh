@@ -1,0 +1,146 @@
+#!/bin/sh
+# timeout: 600
+# /etc/init.d/nflua for real: OpenWrt's procd, ubusd, uci, validate_data, jshn, jsonfilter
+# (built from the pinned sources by scripts/openwrt-runtime.sh), OpenWrt's /etc/rc.common,
+# /lib/functions.sh, procd.sh, uci.sh and jshn.sh, the nfluactl and nflua-policies packages
+# made by OpenWrt's packaging (unpacked with apk), and the real nflua.ko. Images and files:
+# scripts/test-openwrt-service.sh.
+. /test/lib.sh
+. /test/net.sh
+
+# sys_log TEXT: the system log (busybox syslogd) has TEXT
+sys_log() { grep -q -- "$1" /tmp/syslog; }
+# wait_for SECS CMD...: CMD succeeds within SECS seconds (polled every 0.2 s)
+wait_for() {
+	_n=$(($1 * 5))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || return 1
+		sleep 0.2
+	done
+}
+ours_left() { { iptables -S; iptables -t mangle -S; ip6tables -S; } 2>/dev/null | grep -c NFLUA; }
+blocked_now() { fetch "$CLI" 2 "$@" "http://$S4/"; [ "$RC" = 28 ]; }
+served_now() { fetch "$CLI" 5 "$@" "http://$S4/"; [ "$RC" = 0 ]; }
+
+net_init
+net_pair 1 1
+serve "$SRV" 80
+
+step "OpenWrt runtime: syslogd, ubusd, procd (not PID 1)"
+mkdir -p /var/run /var/lock /var/state /tmp/run /etc/config /etc/rc.d	# (base-files' directories)
+touch /etc/config/firewall	# (the firewall package's file)
+busybox syslogd -n -O /tmp/syslog &
+/sbin/ubusd &
+wait_for 10 test -S /var/run/ubus/ubus.sock || fail "ubusd does not listen"
+/sbin/procd -S >/tmp/procd.log 2>&1 &
+wait_for 10 sh -c 'ubus list service | grep -qx service' || fail "procd did not register 'service' on ubus"
+run /etc/uci-defaults/95-nflua
+run uci get firewall.nflua.type
+assert_eq "$OUT" script "uci-defaults registered the fw4 include"
+run uci get firewall.nflua.fw4_compatible
+assert_eq "$OUT" 1 "fw4_compatible"
+
+step "configuration: state web (User-Agent list), rules v4 and v6"
+cat >/etc/nflua/web-list.lua <<'LUA'
+return http_ua.configure{ "blocked-agent" }
+LUA
+uci -q batch <<'UCI' || fail "uci batch"
+set nflua.web=state
+set nflua.web.maxalloc=2M
+set nflua.web.budget=200000
+add_list nflua.web.script=/usr/share/nflua/policies/http_ua.lua
+add_list nflua.web.script=/etc/nflua/web-list.lua
+set nflua.web_ua=rule
+set nflua.web_ua.family=any
+set nflua.web_ua.chain=forward
+set nflua.web_ua.match='-p tcp --dport 80'
+set nflua.web_ua.tcp_payload=1
+set nflua.web_ua.state=web
+set nflua.web_ua.function=http_ua_match
+set nflua.web_ua.target=DROP
+commit nflua
+UCI
+
+step "start"
+run /etc/init.d/nflua enable
+run /etc/init.d/nflua start
+run nfluactl list
+assert_contains "$OUT" "name=web maxalloc=2097152" "state web created with its maxalloc"
+assert_contains "$OUT" "budget=200000" "budget"
+run iptables -S FORWARD
+assert_contains "$OUT" "-j NFLUA-FORWARD-" "jump into our chain"
+run ip6tables -S FORWARD
+assert_contains "$OUT" "-j NFLUA-FORWARD-" "ip6tables jump"
+run ubus call service list '{"name":"nflua","verbose":true}'
+assert_contains "$OUT" '"nflua"' "procd knows the service"
+assert_contains "$OUT" "config.change" "reload trigger registered"
+get_blocked "$CLI" "http://$S4/" -A blocked-agent
+get_blocked "$CLI" "http://[$S6]/" -A blocked-agent
+get_ok "$CLI" "http://$S4/"
+get_ok "$CLI" "http://[$S6]/"
+run reload_config	# the checksums a change is compared with (OpenWrt makes them at boot)
+
+step "a list change through uci commit + reload_config: procd reloads, new verdicts"
+uci add_list nflua.web.script=/etc/nflua/policies/http_ua.conf.lua
+uci commit nflua
+run reload_config
+# the packaged list (curl/, sqlmap, ...) runs last and replaces web-list.lua's
+wait_for 20 blocked_now || fail "curl's own User-Agent not blocked after the reload"
+get_blocked "$CLI" "http://[$S6]/"
+get_ok "$CLI" "http://$S4/" -A blocked-agent
+get_ok "$CLI" "http://$S4/" -A friendly-agent
+assert_eq "$(iptables -S | grep -c '^-N NFLUA-FORWARD')" 1 "one generation of our chain after the reload"
+
+step "a broken script: only its own state and rules are left out, the log says why"
+printf 'x = = 1\n' >/etc/nflua/broken.lua
+uci -q batch <<'UCI' || fail "uci batch"
+set nflua.bad=state
+add_list nflua.bad.script=/etc/nflua/broken.lua
+set nflua.bad_rule=rule
+set nflua.bad_rule.state=bad
+set nflua.bad_rule.function=nothing
+set nflua.bad_rule.chain=input
+set nflua.odd_rule=rule
+set nflua.odd_rule.family=ipv5
+set nflua.odd_rule.state=web
+set nflua.odd_rule.function=http_ua_match
+commit nflua
+UCI
+expect_fail /etc/init.d/nflua reload
+run nfluactl list
+case $OUT in *name=bad*) fail "state bad still exists: $OUT" ;; esac
+assert_contains "$OUT" "name=web" "web still there"
+sys_log "broken.lua:1:" || fail "no Lua error in the system log: $(grep nflua /tmp/syslog)"
+sys_log "state bad: script /etc/nflua/broken.lua failed" || fail "log does not name the state"
+sys_log "rule odd_rule: invalid options" || fail "validate_data did not refuse family ipv5"
+expect_fail sh -c 'iptables -S | grep -q -- "--state bad"'
+get_blocked "$CLI" "http://$S4/"
+get_ok "$CLI" "http://$S4/" -A friendly-agent
+uci delete nflua.bad
+uci delete nflua.bad_rule
+uci delete nflua.odd_rule
+uci commit nflua
+run /etc/init.d/nflua reload
+
+step "firewall actions: our chains flushed away come back through the fw4 include"
+for c in $(iptables -S | sed -n 's/^-N \(NFLUA-[A-Z0-9-]*\)/\1/p'); do
+	iptables -D FORWARD -j "$c"; iptables -F "$c"; iptables -X "$c"
+done
+for c in $(ip6tables -S | sed -n 's/^-N \(NFLUA-[A-Z0-9-]*\)/\1/p'); do
+	ip6tables -D FORWARD -j "$c"; ip6tables -F "$c"; ip6tables -X "$c"
+done
+get_ok "$CLI" "http://$S4/"
+run /usr/lib/nflua/firewall.include
+get_blocked "$CLI" "http://$S4/"
+get_blocked "$CLI" "http://[$S6]/"
+
+step "stop: nothing of ours left"
+run /etc/init.d/nflua stop
+run nfluactl list
+assert_eq "$OUT" "" "no state left"
+assert_eq "$(ours_left)" 0 "no NFLUA chain or jump left"
+get_ok "$CLI" "http://$S4/"
+run /usr/lib/nflua/firewall.include
+assert_eq "$(ours_left)" 0 "the include does nothing while stopped"
