@@ -7,7 +7,7 @@
 # traversal. Rules: FORWARD -> CHK (a match that replies and returns false), then a DROP rule
 # for GET requests; OUTPUT -> OCH. The client gets the reply, and the DROP rule counts the
 # request; legacy and nft.
-# timeout: 120
+# timeout: 150
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 # shellcheck source=test/vm/cases/p00-net.sh

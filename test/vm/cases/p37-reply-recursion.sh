@@ -5,7 +5,7 @@
 # (on the unmodified code: "BUG: IRQ stack guard page was hit", the guest died). Now tcpreply
 # refuses any segment that carries FIN (every answer does): the OUTPUT call gets nil and why,
 # exactly one answer is sent, and the client gets it.
-# timeout: 90
+# timeout: 150
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 # shellcheck source=test/vm/cases/p00-net.sh

@@ -6,7 +6,7 @@
 # nested entry got as much room as the outer one, and nesting without bound would never have
 # been refused. Now a nested entry measures from the outer one: it always gets less room. The
 # room is measured from Lua as the depth of pcall nesting before "C stack overflow".
-# timeout: 90
+# timeout: 150
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 # shellcheck source=test/vm/cases/p00-net.sh

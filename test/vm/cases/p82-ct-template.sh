@@ -6,7 +6,7 @@
 # for an untracked packet, `-j CT --notrack`). And pkt:mark(v) in a match (the decision in
 # docs/lua-api.md): it is set at once on the packet, whether the rule matches or not, and the
 # next rule sees it.
-# timeout: 90
+# timeout: 180
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 # shellcheck source=test/vm/cases/p00-net.sh
