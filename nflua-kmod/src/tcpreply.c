@@ -14,8 +14,8 @@
  * a reply sent from inside a traversal nests another one on the same stack. The kernel's own
  * targets send from inside only with an absolute verdict (REJECT, SYNPROXY); our match has no
  * verdict. So the reply is routed and attached to its connection in the hook, then queued on
- * this CPU and sent by a tasklet: a softirq of its own, after the current traversal is over,
- * like any received packet's. The queue is bounded; each entry holds a reference on its
+ * this CPU and sent by a tasklet: a softirq of its own, which runs after the current
+ * traversal is over (softirqs do not nest on a CPU). The queue is bounded; each entry holds a reference on its
  * network namespace (and the skb its route and conntrack entry), dropped when sent.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -261,6 +261,7 @@ void nflua_tcpreply_init(void)
 {
 	int cpu;
 
+	BUILD_BUG_ON(sizeof(struct nflua_reply_cb) > sizeof_field(struct sk_buff, cb));
 	for_each_possible_cpu(cpu) {
 		struct nflua_replyq *q = per_cpu_ptr(&nflua_replyq, cpu);
 
