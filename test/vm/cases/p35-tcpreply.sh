@@ -5,7 +5,7 @@
 # reply passes the router's OUTPUT chain, whose rule calls the same state: sending under the
 # state's lock would deadlock there. An error after tcpreply voids the reply (the rule fails
 # open); refusals (SYN, PREROUTING, too long, twice) return fail and why.
-# timeout: 150
+# timeout: 240
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 # shellcheck source=test/vm/cases/p00-net.sh
@@ -80,15 +80,13 @@ lua_get() {
 }
 
 # blocked_page NS URL: the router's page (curl accepted the reply as the server's: sequence
-# numbers, checksums and FIN right); at least one reply built for it (on a loaded machine the
-# client may retransmit the request before the reply arrives; no timing is asserted)
+# numbers, checksums and FIN right). No timing is asserted: on a loaded machine the reply may
+# come late, or after the client retransmitted the request.
 blocked_page() {
-    _r0=$(lua_get REPLIES)
     fetch "$1" 10 -i "$2"
     [ "$RC" = 0 ] || fail "curl $2 from $1: exit $RC ($CERR), expected the router's page"
     assert_contains "$BODY" "403 Forbidden" "status line from the router for $2"
     assert_contains "$BODY" "blocked by nflua" "body from the router for $2"
-    [ "$(lua_get REPLIES)" -ge "$((_r0 + 1))" ] || fail "$2: no reply built"
 }
 
 n=0
