@@ -48,7 +48,10 @@ end
 -- did build, so the connection goes on
 function probe(pkt)
 	local ok, why = pkt:tcpreply("x")
-	local key = pkt:payload() == "" and "empty" or "data"
+	-- FIN segments apart: the FINs of earlier steps' connections, which the server never
+	-- acknowledges (it never saw their requests), are retransmitted into this rule
+	local fin = pkt:unpack("B", pkt.l4off + 14) & 1 == 1
+	local key = fin and "fin" or pkt:payload() == "" and "empty" or "data"
 	if pkt:payload(1, 4) == "GET " then
 		local ok2, why2 = pkt:tcpreply("y")
 		WHY.twice = tostring(ok2) .. ": " .. tostring(why2)
