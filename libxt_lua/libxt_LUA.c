@@ -51,23 +51,41 @@ static void lua_tg_save(const void *ip, const struct xt_entry_target *target)
 	lua_dump((const struct xt_lua_info *)target->data, "--");
 }
 
-static struct xtables_target lua_tg_reg = {
-	.name		= "LUA",
-	.revision	= 0,
-	.family		= NFPROTO_UNSPEC,
-	.version	= XTABLES_VERSION,
-	.size		= XT_ALIGN(sizeof(struct xt_lua_info)),
-	.userspacesize	= offsetof(struct xt_lua_info, priv),
-	.help		= lua_tg_help,
-	.print		= lua_tg_print,
-	.save		= lua_tg_save,
-	.x6_parse	= lua_parse,
-	.x6_fcheck	= lua_fcheck,
-	.x6_options	= lua_tg_opts,
+/* IPv4 and IPv6 only, as the kernel registers them: the bridge and ARP families (ebtables,
+ * arptables) give verdicts other meanings. */
+static struct xtables_target lua_tg_reg[] = {
+	{
+		.name		= "LUA",
+		.revision	= 0,
+		.family		= NFPROTO_IPV4,
+		.version	= XTABLES_VERSION,
+		.size		= XT_ALIGN(sizeof(struct xt_lua_info)),
+		.userspacesize	= offsetof(struct xt_lua_info, priv),
+		.help		= lua_tg_help,
+		.print		= lua_tg_print,
+		.save		= lua_tg_save,
+		.x6_parse	= lua_parse,
+		.x6_fcheck	= lua_fcheck,
+		.x6_options	= lua_tg_opts,
+	},
+	{
+		.name		= "LUA",
+		.revision	= 0,
+		.family		= NFPROTO_IPV6,
+		.version	= XTABLES_VERSION,
+		.size		= XT_ALIGN(sizeof(struct xt_lua_info)),
+		.userspacesize	= offsetof(struct xt_lua_info, priv),
+		.help		= lua_tg_help,
+		.print		= lua_tg_print,
+		.save		= lua_tg_save,
+		.x6_parse	= lua_parse,
+		.x6_fcheck	= lua_fcheck,
+		.x6_options	= lua_tg_opts,
+	},
 };
 
 /* A named constructor, as in libxt_lua.c. */
 static __attribute__((constructor)) void lua_tg_ldr(void)
 {
-	xtables_register_target(&lua_tg_reg);
+	xtables_register_targets(lua_tg_reg, sizeof(lua_tg_reg) / sizeof(lua_tg_reg[0]));
 }

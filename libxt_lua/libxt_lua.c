@@ -68,24 +68,42 @@ static void lua_mt_save(const void *ip, const struct xt_entry_match *match)
 	lua_dump((const struct xt_lua_info *)match->data, "--");
 }
 
-static struct xtables_match lua_mt_reg = {
-	.name		= "lua",
-	.revision	= 0,
-	.family		= NFPROTO_UNSPEC,
-	.version	= XTABLES_VERSION,
-	.size		= XT_ALIGN(sizeof(struct xt_lua_info)),
-	.userspacesize	= offsetof(struct xt_lua_info, priv),
-	.help		= lua_mt_help,
-	.print		= lua_mt_print,
-	.save		= lua_mt_save,
-	.x6_parse	= lua_mt_parse,
-	.x6_fcheck	= lua_fcheck,
-	.x6_options	= lua_mt_opts,
+/* IPv4 and IPv6 only, as the kernel registers them: the bridge and ARP families (ebtables,
+ * arptables) give verdicts other meanings. */
+static struct xtables_match lua_mt_reg[] = {
+	{
+		.name		= "lua",
+		.revision	= 0,
+		.family		= NFPROTO_IPV4,
+		.version	= XTABLES_VERSION,
+		.size		= XT_ALIGN(sizeof(struct xt_lua_info)),
+		.userspacesize	= offsetof(struct xt_lua_info, priv),
+		.help		= lua_mt_help,
+		.print		= lua_mt_print,
+		.save		= lua_mt_save,
+		.x6_parse	= lua_mt_parse,
+		.x6_fcheck	= lua_fcheck,
+		.x6_options	= lua_mt_opts,
+	},
+	{
+		.name		= "lua",
+		.revision	= 0,
+		.family		= NFPROTO_IPV6,
+		.version	= XTABLES_VERSION,
+		.size		= XT_ALIGN(sizeof(struct xt_lua_info)),
+		.userspacesize	= offsetof(struct xt_lua_info, priv),
+		.help		= lua_mt_help,
+		.print		= lua_mt_print,
+		.save		= lua_mt_save,
+		.x6_parse	= lua_mt_parse,
+		.x6_fcheck	= lua_fcheck,
+		.x6_options	= lua_mt_opts,
+	},
 };
 
 /* As xtables-addons does it: a named constructor, since a global _init would clash with crti's
  * _init (iptables' own tree renames it with -D_INIT and XTABLES_INTERNAL, which is not ours). */
 static __attribute__((constructor)) void lua_mt_ldr(void)
 {
-	xtables_register_match(&lua_mt_reg);
+	xtables_register_matches(lua_mt_reg, sizeof(lua_mt_reg) / sizeof(lua_mt_reg[0]));
 }

@@ -8,6 +8,7 @@
 #define LUA_CORE
 
 #include <linux/kernel.h>
+#include <linux/percpu.h>
 #include <linux/sched/task_stack.h>
 #include <linux/thread_info.h>
 
@@ -43,6 +44,22 @@
 #define NFLUA_CSTACK_OTHER(sp)		(THREAD_SIZE / 2)
 #endif
 
+/*
+ * Entries nested on one non-task stack: while the match or target runs (nflua_cstack_outer_*,
+ * from xt_lua.c), a packet it sends from there (the "reset" verdict's RST, through OUTPUT) can
+ * enter Lua again below it on the same stack, as can the rules that such a packet meets. The
+ * assumption above holds for the outermost entry only: a nested one measures from the first
+ * entry of the outermost region (its 'sp' and 'avail'), so nesting never gains stack. Per CPU:
+ * a non-task stack belongs to its CPU, and what runs on it is not preempted.
+ */
+struct nflua_cstack_outer {
+	unsigned long owner;	/* frame of the outermost region, 0 if none */
+	unsigned long sp;	/* its first Lua entry, 0 until then */
+	unsigned long avail;	/* what that entry assumed free */
+};
+
+static DEFINE_PER_CPU(struct nflua_cstack_outer, nflua_cstack_outer);
+
 static inline struct nflua_cstack *nflua_guard(lua_State *L)
 {
 	return *(struct nflua_cstack **)lua_getextraspace(G(L)->mainthread);
@@ -53,6 +70,50 @@ static inline unsigned long nflua_sp(void)
 	return (unsigned long)__builtin_frame_address(0);
 }
 
+unsigned long nflua_cstack_outer_begin(void)
+{
+	unsigned long sp = nflua_sp();
+	struct nflua_cstack_outer *o;
+
+	if (object_is_on_stack((void *)sp))
+		return 0;	/* the task's stack: measured exactly at every entry */
+	o = this_cpu_ptr(&nflua_cstack_outer);
+	if (o->owner)
+		return 0;	/* nested: the outer region stays the reference */
+	o->owner = sp;
+	o->sp = 0;
+	return sp;
+}
+
+void nflua_cstack_outer_end(unsigned long token)
+{
+	struct nflua_cstack_outer *o;
+
+	if (!token)
+		return;
+	o = this_cpu_ptr(&nflua_cstack_outer);
+	o->owner = 0;
+	o->sp = 0;
+}
+
+/* What is free below sp on a stack that is not the task's (callers hold a spinlock). */
+static unsigned long nflua_cstack_other_avail(unsigned long sp)
+{
+	struct nflua_cstack_outer *o = this_cpu_ptr(&nflua_cstack_outer);
+	unsigned long avail = NFLUA_CSTACK_OTHER(sp);
+
+	/* inside an outermost region on this same stack? */
+	if (!o->owner || sp > o->owner || o->owner - sp >= THREAD_SIZE)
+		return avail;
+	if (!o->sp) {		/* its first entry: the reference for the nested ones */
+		o->sp = sp;
+		o->avail = avail;
+	} else if (sp <= o->sp) {
+		avail = min(avail, o->avail > o->sp - sp ? o->avail - (o->sp - sp) : 0);
+	}
+	return avail;
+}
+
 void nflua_cstack_enter(struct nflua_cstack *g)
 {
 	unsigned long sp = nflua_sp(), avail, usable, band;
@@ -61,7 +122,7 @@ void nflua_cstack_enter(struct nflua_cstack *g)
 		avail = sp - (unsigned long)task_stack_page(get_current());
 		band = NFLUA_CSTACK_TASK_BAND;
 	} else {
-		avail = NFLUA_CSTACK_OTHER(sp);
+		avail = nflua_cstack_other_avail(sp);
 		band = NFLUA_CSTACK_OTHER_EXACT ? NFLUA_CSTACK_TASK_BAND : NFLUA_CSTACK_BAND;
 	}
 	/* never into the reserve: with too little stack, the first nesting is an overflow */

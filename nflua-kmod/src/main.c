@@ -9,6 +9,7 @@
 #include "nflua.h"
 #include "control.h"
 #include "netns.h"
+#include "tcpreply.h"
 #include "xt_lua_glue.h"
 
 atomic_long_t nflua_mem_total = ATOMIC_LONG_INIT(0);
@@ -106,9 +107,10 @@ static int __init nflua_init(void)
 	err = nflua_netns_init();
 	if (err)
 		return err;
+	nflua_tcpreply_init();
 	err = nflua_xt_init();
 	if (err)
-		goto err_netns;
+		goto err_tcpreply;
 	err = nflua_control_init();
 	if (err)
 		goto err_xt;
@@ -117,7 +119,8 @@ static int __init nflua_init(void)
 
 err_xt:
 	nflua_xt_exit();
-err_netns:
+err_tcpreply:
+	nflua_tcpreply_exit();
 	nflua_netns_exit();
 	return err;
 }
@@ -128,6 +131,7 @@ static void __exit nflua_exit(void)
 
 	nflua_control_exit();
 	nflua_xt_exit();
+	nflua_tcpreply_exit();
 	nflua_netns_exit();
 	leaked = atomic_long_read(&nflua_mem_total);
 	if (leaked)

@@ -37,8 +37,7 @@ bool nflua_packet_init(struct nflua_packet *p, struct sk_buff *skb,
 		return false;
 	p->len = skb->len - p->nhoff;
 
-	if (xt_family(par) == NFPROTO_IPV4 || (xt_family(par) == NFPROTO_UNSPEC &&
-					       skb->protocol == htons(ETH_P_IP))) {
+	if (xt_family(par) == NFPROTO_IPV4) {	/* or IPv6: the only families registered */
 		struct iphdr _iph;
 		const struct iphdr *iph = skb_header_pointer(skb, p->nhoff, sizeof(_iph), &_iph);
 
@@ -245,7 +244,9 @@ static int nflua_packet_connmark(lua_State *L)
 	enum ip_conntrack_info ctinfo;
 	struct nf_conn *ct = nf_ct_get(p->skb, &ctinfo);
 
-	if (!ct) {
+	/* a template (raw table, after -j CT) is shared by every packet its rule sees: it is
+	 * no connection, and its mark reaches none (nft_ct skips templates too) */
+	if (!ct || nf_ct_is_template(ct)) {
 		luaL_pushfail(L);
 		return 1;
 	}

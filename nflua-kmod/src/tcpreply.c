@@ -4,12 +4,26 @@
  * ports swapped, seq = the segment's ack, ack = its seq plus what it occupied, flags
  * ACK|PSH|FIN (the answer is the whole answer: a block page, a redirect). The checksum is
  * computed here in full, so no device offload is assumed. Like the REJECT target, nothing is
- * sent for a RST, a fragment, a bad checksum or a broadcast/multicast destination.
+ * sent for a RST, a fragment, a bad checksum or a broadcast/multicast destination; nor for a
+ * segment with FIN, which every answer is: an answer is never answered, whatever path it takes
+ * (this router's OUTPUT, another namespace, another router), so replies cannot feed each other.
+ *
+ * Sending: never from inside the table traversal that called Lua. iptables-legacy keeps a
+ * table's jump stack per CPU, so a reply's OUTPUT traversal on the same CPU overwrites where
+ * the outer traversal returns from a user chain (its rules after that chain were skipped), and
+ * a reply sent from inside a traversal nests another one on the same stack. The kernel's own
+ * targets send from inside only with an absolute verdict (REJECT, SYNPROXY); our match has no
+ * verdict. So the reply is routed and attached to its connection in the hook, then queued on
+ * this CPU and sent by a tasklet: a softirq of its own, which runs after the current
+ * traversal is over (softirqs do not nest on a CPU). The queue is bounded; each entry holds a reference on its
+ * network namespace (and the skb its route and conntrack entry), dropped when sent.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/interrupt.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/percpu.h>
 #include <linux/tcp.h>
 #include <linux/skbuff.h>
 #include <linux/netfilter.h>
@@ -27,6 +41,22 @@
 
 #include "packet.h"
 #include "tcpreply.h"
+
+/* Replies waiting for their tasklet, per CPU. */
+struct nflua_replyq {
+	struct sk_buff_head skbs;
+	struct tasklet_struct tasklet;
+};
+
+static DEFINE_PER_CPU(struct nflua_replyq, nflua_replyq);
+
+/* What a queued reply needs to be sent, in its cb until then. */
+struct nflua_reply_cb {
+	struct net *net;	/* referenced */
+	u8 family;
+};
+
+#define NFLUA_REPLY_CB(skb)	((struct nflua_reply_cb *)(skb)->cb)
 
 /* The segment's TCP header, if a reply to it is allowed; NULL with *why set otherwise. */
 static const struct tcphdr *nflua_tcpreply_oldtcp(struct nflua_packet *p, struct tcphdr *buf,
@@ -70,6 +100,10 @@ static const struct tcphdr *nflua_tcpreply_oldtcp(struct nflua_packet *p, struct
 		*why = "the connection is not established (the segment has SYN or no ACK)";
 		return NULL;
 	}
+	if (oth->fin) {
+		*why = "the segment has FIN (as every tcpreply answer: an answer is never answered)";
+		return NULL;
+	}
 	return oth;
 }
 
@@ -88,6 +122,12 @@ int nflua_tcpreply_build(struct nflua_packet *p, const char *msg, size_t len, co
 	if (p->reply) {
 		*why = "this packet already has a reply";
 		return -EEXIST;
+	}
+	/* the call runs under a spinlock: this CPU's queue is the one finish will use */
+	if (skb_queue_len(&this_cpu_ptr(&nflua_replyq)->skbs) >= NFLUA_TCPREPLY_QUEUE) {
+		*why = "too many replies waiting to be sent on this CPU (" \
+		       __stringify(NFLUA_TCPREPLY_QUEUE) ")";
+		return -ENOBUFS;
 	}
 	oth = nflua_tcpreply_oldtcp(p, &_oth, why);
 	if (!oth)
@@ -113,8 +153,8 @@ int nflua_tcpreply_build(struct nflua_packet *p, const char *msg, size_t len, co
 	th->source = oth->dest;
 	th->dest = oth->source;
 	th->seq = oth->ack_seq;
-	/* what the segment occupied in sequence space: its data, and a FIN */
-	th->ack_seq = htonl(ntohl(oth->seq) + (p->len - p->payoff) + oth->fin);
+	/* what the segment occupied in sequence space: its data (it has no SYN or FIN) */
+	th->ack_seq = htonl(ntohl(oth->seq) + (p->len - p->payoff));
 	th->doff = sizeof(*th) / 4;
 	th->ack = 1;
 	th->psh = 1;
@@ -139,10 +179,42 @@ int nflua_tcpreply_build(struct nflua_packet *p, const char *msg, size_t len, co
 	return 0;
 }
 
+static void nflua_tcpreply_free(struct sk_buff *skb)
+{
+	put_net(NFLUA_REPLY_CB(skb)->net);
+	kfree_skb(skb);
+}
+
+/* Sends this CPU's queued replies: a softirq, outside any table traversal. */
+static void nflua_tcpreply_tasklet(struct tasklet_struct *t)
+{
+	struct nflua_replyq *q = from_tasklet(q, t, tasklet);
+	struct sk_buff_head list;
+	struct sk_buff *skb;
+
+	__skb_queue_head_init(&list);
+	spin_lock_irq(&q->skbs.lock);
+	skb_queue_splice_init(&q->skbs, &list);
+	spin_unlock_irq(&q->skbs.lock);
+	while ((skb = __skb_dequeue(&list))) {
+		struct net *net = NFLUA_REPLY_CB(skb)->net;
+		u8 family = NFLUA_REPLY_CB(skb)->family;
+
+		memset(skb->cb, 0, sizeof(skb->cb));	/* IPCB/IP6CB from here on */
+		if (family == 4)
+			ip_local_out(net, NULL, skb);
+		else
+			ip6_local_out(net, NULL, skb);
+		put_net(net);
+	}
+}
+
 void nflua_tcpreply_finish(struct nflua_packet *p)
 {
 	struct sk_buff *nskb = p->reply, *oldskb = p->skb;
 	struct net *net = xt_net(p->par);
+	struct nflua_replyq *q;
+	unsigned long flags;
 	int err;
 
 	if (!nskb)
@@ -159,13 +231,56 @@ void nflua_tcpreply_finish(struct nflua_packet *p)
 		err = ip6_route_me_harder(net, p->par->state->sk, nskb);
 	if (err || nskb->len > dst_mtu(skb_dst(nskb)))
 		goto drop;
+	/* a namespace being dismantled gets no more replies */
+	NFLUA_REPLY_CB(nskb)->net = maybe_get_net(net);
+	if (!NFLUA_REPLY_CB(nskb)->net)
+		goto drop;
+	NFLUA_REPLY_CB(nskb)->family = p->family;
 	/* in the connection's conntrack entry, so NAT is undone and state follows */
 	nf_ct_attach(nskb, oldskb);
-	if (p->family == 4)
-		ip_local_out(net, nskb->sk, nskb);
-	else
-		ip6_local_out(net, nskb->sk, nskb);
+
+	local_irq_save(flags);
+	q = this_cpu_ptr(&nflua_replyq);
+	spin_lock(&q->skbs.lock);
+	if (skb_queue_len(&q->skbs) < NFLUA_TCPREPLY_QUEUE) {
+		__skb_queue_tail(&q->skbs, nskb);
+		nskb = NULL;
+	}
+	spin_unlock(&q->skbs.lock);
+	if (!nskb)
+		tasklet_schedule(&q->tasklet);
+	local_irq_restore(flags);
+	if (nskb)
+		nflua_tcpreply_free(nskb);
 	return;
 drop:
 	kfree_skb(nskb);
+}
+
+void nflua_tcpreply_init(void)
+{
+	int cpu;
+
+	BUILD_BUG_ON(sizeof(struct nflua_reply_cb) > sizeof_field(struct sk_buff, cb));
+	for_each_possible_cpu(cpu) {
+		struct nflua_replyq *q = per_cpu_ptr(&nflua_replyq, cpu);
+
+		skb_queue_head_init(&q->skbs);
+		tasklet_setup(&q->tasklet, nflua_tcpreply_tasklet);
+	}
+}
+
+/* No rule is left: nothing queues any more. Sends what is queued, then stops the tasklets. */
+void nflua_tcpreply_exit(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct nflua_replyq *q = per_cpu_ptr(&nflua_replyq, cpu);
+		struct sk_buff *skb;
+
+		tasklet_kill(&q->tasklet);
+		while ((skb = skb_dequeue(&q->skbs)))
+			nflua_tcpreply_free(skb);
+	}
 }

@@ -3,7 +3,9 @@
  * xtables match "lua" and target "LUA" (include/uapi/xt_lua.h): hand a packet to a Lua
  * function of a named state. checkentry finds the state and takes a reference that the rule
  * holds until destroy; match and target allocate nothing themselves and run under the
- * state's lock with its instruction budget.
+ * state's lock with its instruction budget. Registered for IPv4 and IPv6 only: the bridge and
+ * ARP families give verdicts other meanings (XT_CONTINUE is EBT_ACCEPT; legacy ebtables reads
+ * NF_DROP/NF_ACCEPT as chain offsets) and carry packets the packet object cannot parse.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,6 +17,7 @@
 
 #include "xt_lua.h"
 #include "nflua.h"
+#include "nflua_libc.h"
 #include "netns.h"
 #include "packet.h"
 #include "state.h"
@@ -89,6 +92,7 @@ static bool xt_lua_mt(const struct sk_buff *skb, struct xt_action_param *par)
 {
 	const struct xt_lua_info *info = par->matchinfo;
 	struct nflua_packet p;
+	unsigned long outer;
 	int match;
 
 	/* the match does not change the packet; marks are metadata, which -j MARK changes too */
@@ -96,8 +100,10 @@ static bool xt_lua_mt(const struct sk_buff *skb, struct xt_action_param *par)
 		return false;
 	if ((info->flags & XT_LUA_TCP_PAYLOAD) && !nflua_packet_has_tcp_payload(&p))
 		return false;	/* a precondition, not inverted by '!' */
+	outer = nflua_cstack_outer_begin();
 	match = nflua_state_match(info->priv, info->function, &p);
 	nflua_tcpreply_finish(&p);
+	nflua_cstack_outer_end(outer);
 	if (match < 0)
 		return false;	/* errors never match, inverted or not: the rule fails open */
 	return match ^ !!(info->flags & XT_LUA_INVERT);
@@ -107,7 +113,7 @@ static void xt_lua_send_reset(struct sk_buff *skb, const struct xt_action_param 
 {
 	struct net *net = xt_net(par);
 
-	if (xt_family(par) == NFPROTO_IPV4 || skb->protocol == htons(ETH_P_IP))
+	if (xt_family(par) == NFPROTO_IPV4)
 		nf_send_reset(net, par->state->sk, skb, xt_hooknum(par));
 #if IS_ENABLED(CONFIG_IPV6)
 	else
@@ -120,67 +126,98 @@ static unsigned int xt_lua_tg(struct sk_buff *skb, const struct xt_action_param 
 	const struct xt_lua_info *info = par->targinfo;
 	struct nflua_packet p;
 	unsigned int verdict;
+	unsigned long outer;
 	bool replied;
 
 	if (!nflua_packet_init(&p, skb, par))
 		return XT_CONTINUE;
+	outer = nflua_cstack_outer_begin();
 	verdict = nflua_state_target(info->priv, info->function, &p);
 	replied = p.reply && !p.failed;
-	nflua_tcpreply_finish(&p);	/* sends the reply, or frees it if the call failed */
-	if (p.failed)
-		return XT_CONTINUE;	/* an error voids pkt:reset() and pkt:tcpreply() too */
-	if (p.verdict_reset) {
-		if (!replied)	/* a reply already closes the connection with its FIN */
+	nflua_tcpreply_finish(&p);	/* queues the reply, or frees it if the call failed */
+	if (p.failed) {
+		verdict = XT_CONTINUE;	/* an error voids pkt:reset() and pkt:tcpreply() too */
+	} else if (p.verdict_reset) {
+		/* an absolute verdict: the reset may be sent from here, as REJECT does; a reply
+		 * already closes the connection with its FIN */
+		if (!replied)
 			xt_lua_send_reset(skb, par);
-		return NF_DROP;
+		verdict = NF_DROP;
 	}
+	nflua_cstack_outer_end(outer);
 	return verdict;
 }
 
-static struct xt_match xt_lua_match __read_mostly = {
-	.name = "lua",
-	.revision = 0,
-	.family = NFPROTO_UNSPEC,
-	.checkentry = xt_lua_mt_check,
-	.destroy = xt_lua_mt_destroy,
-	.match = xt_lua_mt,
-	.matchsize = sizeof(struct xt_lua_info),
-	.usersize = offsetof(struct xt_lua_info, priv),
-	.me = THIS_MODULE,
+static struct xt_match xt_lua_matches[] __read_mostly = {
+	{
+		.name = "lua",
+		.revision = 0,
+		.family = NFPROTO_IPV4,
+		.checkentry = xt_lua_mt_check,
+		.destroy = xt_lua_mt_destroy,
+		.match = xt_lua_mt,
+		.matchsize = sizeof(struct xt_lua_info),
+		.usersize = offsetof(struct xt_lua_info, priv),
+		.me = THIS_MODULE,
+	},
+	{
+		.name = "lua",
+		.revision = 0,
+		.family = NFPROTO_IPV6,
+		.checkentry = xt_lua_mt_check,
+		.destroy = xt_lua_mt_destroy,
+		.match = xt_lua_mt,
+		.matchsize = sizeof(struct xt_lua_info),
+		.usersize = offsetof(struct xt_lua_info, priv),
+		.me = THIS_MODULE,
+	},
 };
 
-static struct xt_target xt_lua_target __read_mostly = {
-	.name = "LUA",
-	.revision = 0,
-	.family = NFPROTO_UNSPEC,
-	.checkentry = xt_lua_tg_check,
-	.destroy = xt_lua_tg_destroy,
-	.target = xt_lua_tg,
-	.targetsize = sizeof(struct xt_lua_info),
-	.usersize = offsetof(struct xt_lua_info, priv),
-	.me = THIS_MODULE,
+static struct xt_target xt_lua_targets[] __read_mostly = {
+	{
+		.name = "LUA",
+		.revision = 0,
+		.family = NFPROTO_IPV4,
+		.checkentry = xt_lua_tg_check,
+		.destroy = xt_lua_tg_destroy,
+		.target = xt_lua_tg,
+		.targetsize = sizeof(struct xt_lua_info),
+		.usersize = offsetof(struct xt_lua_info, priv),
+		.me = THIS_MODULE,
+	},
+	{
+		.name = "LUA",
+		.revision = 0,
+		.family = NFPROTO_IPV6,
+		.checkentry = xt_lua_tg_check,
+		.destroy = xt_lua_tg_destroy,
+		.target = xt_lua_tg,
+		.targetsize = sizeof(struct xt_lua_info),
+		.usersize = offsetof(struct xt_lua_info, priv),
+		.me = THIS_MODULE,
+	},
 };
 
 int nflua_xt_init(void)
 {
-	int err = xt_register_match(&xt_lua_match);
+	int err = xt_register_matches(xt_lua_matches, ARRAY_SIZE(xt_lua_matches));
 
 	if (err)
 		return err;
-	err = xt_register_target(&xt_lua_target);
+	err = xt_register_targets(xt_lua_targets, ARRAY_SIZE(xt_lua_targets));
 	if (err)
-		goto err_unregister_match;
+		goto err_unregister_matches;
 	return 0;
 
-err_unregister_match:
-	xt_unregister_match(&xt_lua_match);
+err_unregister_matches:
+	xt_unregister_matches(xt_lua_matches, ARRAY_SIZE(xt_lua_matches));
 	return err;
 }
 
 void nflua_xt_exit(void)
 {
-	xt_unregister_target(&xt_lua_target);
-	xt_unregister_match(&xt_lua_match);
+	xt_unregister_targets(xt_lua_targets, ARRAY_SIZE(xt_lua_targets));
+	xt_unregister_matches(xt_lua_matches, ARRAY_SIZE(xt_lua_matches));
 }
 
 MODULE_ALIAS("ipt_lua");

@@ -60,7 +60,7 @@ fi
 REQUIRED="x_tables ip_tables ip6_tables iptable_filter ip6table_filter nf_tables nft_compat
  nf_conntrack veth xt_tcpudp xt_comment xt_multiport $GUEST_MODULES"
 OPTIONAL="iptable_mangle ip6table_mangle iptable_raw ip6table_raw iptable_nat ip6table_nat
- xt_mark xt_connmark xt_conntrack xt_state xt_string xt_u32 xt_length xt_limit
+ xt_mark xt_connmark xt_CT xt_conntrack xt_state xt_string xt_u32 xt_length xt_limit
  nft_ct nft_counter nft_chain_nat nf_nat nf_reject_ipv4 nf_reject_ipv6 ipt_REJECT ip6t_REJECT
  nft_reject_inet dummy bridge virtio_pci virtio_net ${NFLUA_VM_MODULES:-}"
 

