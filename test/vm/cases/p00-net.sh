@@ -114,11 +114,6 @@ fetch() {
     CERR=$(cat /tmp/.curl.err)
 }
 
-# faster_than SECS: the last fetch took less than SECS
-faster_than() {
-    awk -v t="$FT" -v m="$1" 'BEGIN { exit !(t < m) }'
-}
-
 # get_ok NS URL [CURL-ARGS...]: the page must come (exit 0, body "hello from ...")
 get_ok() {
     _u=$2

@@ -5,8 +5,9 @@
 #   2  plain counting rule                 (counts the packets the LUA rule let continue)
 #   3  -j DROP, or -j ACCEPT               (what "the next rule decides")
 # "accept" gets the page although rule 3 drops; "drop" gets nothing; "continue" does what rule
-# 3 says; "reset" resets the connection at once (curl 56 "Connection reset by peer" on the
-# request, 7 "Couldn't connect" on the SYN); an
+# 3 says; "reset" resets the connection (curl 56 "Connection reset by peer" on the request, 7
+# "Couldn't connect" on the SYN, where a drop would be 28 "timed out": the status tells a reset
+# from a timeout, no clock needed); an
 # unknown string, a number, a table, no value and an error all continue and count in
 # bad_results or errors.
 # timeout: 150
@@ -61,9 +62,11 @@ for ipt in iptables-legacy iptables-nft; do
     net_pair "$n" "$n"
     serve "$SRV" 80
     URL=http://$S4/
-    run $ipt -A FORWARD -p tcp --dport 80 -j LUA --state v --function verdict
-    run $ipt -A FORWARD -p tcp --dport 80
-    run $ipt -A FORWARD -p tcp --dport 80 -j DROP
+    # only this topology's client: late packets of the previous one (retransmissions, its
+    # server's idle-timeout FIN) must not count here
+    run $ipt -A FORWARD -i "rc$n" -p tcp --dport 80 -j LUA --state v --function verdict
+    run $ipt -A FORWARD -i "rc$n" -p tcp --dport 80
+    run $ipt -A FORWARD -i "rc$n" -p tcp --dport 80 -j DROP
 
     M=accept
     step "$ipt: accept (rule 3 drops)"
@@ -89,7 +92,7 @@ for ipt in iptables-legacy iptables-nft; do
     [ "$D1" -ge 1 ] || fail "$ipt continue: no packet at the LUA rule"
     assert_eq "$D2" "$D1" "$ipt continue: packets that continued"
 
-    run $ipt -R FORWARD 3 -p tcp --dport 80 -j ACCEPT
+    run $ipt -R FORWARD 3 -i "rc$n" -p tcp --dport 80 -j ACCEPT
     M="continue"
     step "$ipt: continue, rule 3 accepts"
     mode continue; snap
@@ -105,7 +108,6 @@ for ipt in iptables-legacy iptables-nft; do
     echo "    curl exit $RC after ${FT}s: $CERR"
     assert_eq "$RC" 56 "$ipt reset: curl exit status"
     assert_contains "$CERR" "Connection reset by peer" "$ipt reset: curl error"
-    faster_than 2 || fail "$ipt reset: took ${FT}s"
     delta
     assert_eq "$D2" "$((D1 - 1))" "$ipt reset: all but the request continued"
 
@@ -115,7 +117,6 @@ for ipt in iptables-legacy iptables-nft; do
     echo "    curl exit $RC after ${FT}s: $CERR"
     # a RST in answer to the SYN: "Couldn't connect to server" at once, not a timeout
     assert_eq "$RC" 7 "$ipt reset SYN: curl exit status"
-    faster_than 2 || fail "$ipt reset SYN: took ${FT}s"
     delta
     assert_eq "$D1" 1 "$ipt reset SYN: packets at the LUA rule"
     assert_eq "$D2" 0 "$ipt reset SYN: packets that continued"
