@@ -168,7 +168,13 @@ done
 
 # The kernel log must be clean. Any of these, anywhere (including boot), is a failure.
 # (BUG and WARNING as words, so "DEBUG" does not count; "Call trace" is arm64's spelling.)
-BAD='\<BUG\>|\<WARNING\>|Oops|general protection|stack-protector|sleeping function called from invalid context|rcu_sched self-detected stall|rcu: INFO:|RCU stall|refcount_t|Kernel panic|kernel stack overflow|soft lockup|hung_task|UBSAN|KASAN|list_add corruption|list_del corruption|unreferenced object|Call [Tt]race'
+# Most reports of the debug kernel (scripts/debug-kernel.config) start with "BUG:" (KASAN, sleeping
+# in atomic context, lockdep's own limits) or "WARNING:" (lockdep: circular locking, inconsistent
+# lock state, recursive locking, suspicious RCU usage; ODEBUG); their titles are listed too, so a
+# report is caught even where the kernel words its first line differently. kmemleak: guest/init's
+# scan after the last case prints each leak ("unreferenced object"); "detector disabled" means it
+# stopped looking (its pool ran out), which must not pass silently.
+BAD='\<BUG\>|\<WARNING\>|Oops|general protection|stack-protector|sleeping function called from invalid context|rcu_sched self-detected stall|rcu: INFO:|RCU stall|refcount_t|Kernel panic|kernel stack overflow|soft lockup|hung_task|blocked for more than|UBSAN|KASAN|list_add corruption|list_del corruption|list corruption|unreferenced object|new suspected memory leaks|leak detector disabled|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|ODEBUG|Call [Tt]race'
 bad_lines=$(printf '%s\n' "$K" | grep -nE "$BAD" || true)
 if [ -n "$bad_lines" ]; then
     failed=$((failed + 1))
