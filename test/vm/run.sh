@@ -72,7 +72,7 @@ rm -f "$KLOG" "$RLOG" "$QLOG"
 t0=$(date +%s.%N)
 "$HERE/mkinitramfs.sh" "$KEY" "$INITRD" --case-dir "$CASEDIR" ${MKARGS[@]+"${MKARGS[@]}"}
 t1=$(date +%s.%N)
-DEBARCH=
+DEBARCH='' TIMESCALE=''
 # shellcheck disable=SC1090
 . "$ROOT/build/kernel/$KEY/env"
 # Another arch (DEBARCH in the kernel's env): its QEMU machine, CPU, console and result port come
@@ -111,6 +111,8 @@ CMDLINE="console=$CONSOLE loglevel=7 panic=-1 rdinit=/init"
 [ "$RESULT_TTY" = ttyS1 ] || CMDLINE="$CMDLINE nflua.tty=$RESULT_TTY"
 [ -z "$CASES" ] || CMDLINE="$CMDLINE nflua.cases=$(IFS=,; echo "${EXPECT[*]}")"
 [ -z "$CASE_TIMEOUT" ] || CMDLINE="$CMDLINE nflua.timeout=$CASE_TIMEOUT"
+# a kernel that runs slower (TIMESCALE in its env: the debug kernel) scales the per-case limits
+[ -z "$TIMESCALE" ] || CMDLINE="$CMDLINE nflua.timescale=$TIMESCALE"
 [ -z "$APPEND" ] || CMDLINE="$CMDLINE $APPEND"
 
 echo "run.sh: booting $KVER (${ACCEL_ARGS[*]}), ${#EXPECT[@]} case(s), limit ${TIMEOUT}s"
