@@ -14,8 +14,9 @@
 #                   linux-source-6.1 with KASAN, lockdep, kmemleak, lockup/stall/hung-task
 #                   detectors, DEBUG_LIST, UBSAN; scripts/debug-kernel.config), built once per
 #                   machine and cached in /var/cache/nflua; plus the self-test scenarios that prove
-#                   a KASAN report, a leak and a soft lockup fail the run. `make test` runs it in
-#                   the router-arch rotation (every fourth run) with a subset (README.md, Testing)
+#                   a KASAN report, a leak and a soft lockup fail the run. `make test` runs a
+#                   subset of it as a turn of the router-arch rotation when NFLUA_CI_ARCH=debug
+#                   or NFLUA_CI_ROTATION names it (README.md, Testing)
 # Everything the targets need (apt packages, kernels, Lua's source) is installed by the scripts
 # they call, idempotently; see README.md.
 
