@@ -42,7 +42,8 @@ mkdir -p "$CACHE/kernel-build" 2>/dev/null && [ -w "$CACHE" ] ||
     die "cache dir $CACHE is not writable (set NFLUA_CACHE to a writable directory)"
 CACHE=$(cd "$CACHE" && pwd)
 LAYOUT=1   # bump when the build or the cached layout changes
-HASH=$( { cat "$FRAG"; echo "layout=$LAYOUT"; } | sha256sum | cut -c1-12)
+# the options only: comments do not change the kernel
+HASH=$( { grep -E '^(CONFIG_|# CONFIG_.* is not set)' "$FRAG"; echo "layout=$LAYOUT"; } | sha256sum | cut -c1-12)
 ID=$SRCPKG-$SRCVER-$HASH
 DIR=$CACHE/kernel-build/$ID
 OUT=$ROOT/build/kernel/$KEY
@@ -87,6 +88,7 @@ if [ ! -f "$DIR/.done" ]; then
     # .config, the headers, scripts/, tools/objtool and Module.symvers)
     find "$S" -name '*.o' ! -path "$S/scripts/*" ! -path "$S/tools/*" -delete
     rm -f "$S/vmlinux" "$S/vmlinux.a"
+    [ -n "$KVER" ] || die "make kernelrelease printed nothing"
     printf '%s\n' "$KVER" >"$DIR/kver"
     touch "$DIR/.done"
     note "built $KVER in $(($(date +%s) - t0)) s"

@@ -11,7 +11,7 @@
 #   panic     echo c > /proc/sysrq-trigger        -> exit != 0, case without result, kernel-log
 # On the debug kernel (KEY 6.1-debug, scripts/debug-kernel.config), whose checkers each get a
 # scenario with a fixture module built from the same kernel source (never part of the product):
-#   kasan     modprobe test_kasan_module (use-after-free, out-of-bounds copies)
+#   kasan     modprobe kasan_test_module (use-after-free, out-of-bounds copies)
 #                                                 -> the case passes, FAIL kernel-log with KASAN
 #   kmemleak  modprobe + rmmod kmemleak-test (leaks on purpose), found by guest/init's final scan
 #                                                 -> the case passes, FAIL kernel-log with the leak
@@ -81,11 +81,11 @@ check panic nonzero '^FAIL 10-panic: no result' '^FAIL kernel-log' 'Kernel panic
 "$ROOT/scripts/fetch-kernel.sh" "$KEY" >/dev/null
 if grep -qx 'CONFIG_KASAN_MODULE_TEST=m' "$ROOT/build/kernel/$KEY/config" 2>/dev/null; then
     # the module's init runs the bad accesses and then refuses to load (-EAGAIN)
-    mkcase kasan 10-kasan 'modprobe test_kasan_module; echo "modprobe: $?"'
+    mkcase kasan 10-kasan 'modprobe kasan_test_module; echo "modprobe: $?"'
     mkcase kmemleak 10-leak 'run modprobe kmemleak-test; run rmmod kmemleak-test'
     mkcase lockup 10-lockup '# timeout: 300
 modprobe test_lockup time_secs=40 disable_preempt=1; echo "survived a soft lockup"'
-    check kasan nonzero '^ok +10-kasan' '^FAIL kernel-log' 'BUG: KASAN: ' '^1 passed, 1 failed$' -- --mod test_kasan_module
+    check kasan nonzero '^ok +10-kasan' '^FAIL kernel-log' 'BUG: KASAN: ' '^1 passed, 1 failed$' -- --mod kasan_test_module
     check kmemleak nonzero '^ok +10-leak' '^FAIL kernel-log' 'unreferenced object' '^1 passed, 1 failed$' -- --mod kmemleak-test
     check lockup nonzero '^FAIL 10-lockup: no result' 'soft lockup' 'Kernel panic' '^0 passed, 2 failed$' -- --mod test_lockup
 fi
