@@ -15,6 +15,13 @@
 #                   the QEMU router (build/bench/$(KERNEL).txt)
 #   make test-arch ARCH=arm64|armhf|mipsel   cross-build nflua.ko and the extensions for a router
 #                   arch and run the VM suite on Debian's kernel of that arch (QEMU, TCG)
+#   make test-debug the whole VM suite on the debug kernel (KEY 6.1-debug: Debian's
+#                   linux-source-6.1 with KASAN, lockdep, kmemleak, lockup/stall/hung-task
+#                   detectors, DEBUG_LIST, UBSAN; scripts/debug-kernel.config), built once per
+#                   machine and cached in /var/cache/nflua; plus the self-test scenarios that prove
+#                   a KASAN report, a leak and a soft lockup fail the run. `make test` runs a
+#                   subset of it as a turn of the router-arch rotation when NFLUA_CI_ARCH=debug
+#                   or NFLUA_CI_ROTATION names it (README.md, Testing)
 # Everything the targets need (apt packages, kernels, Lua's source) is installed by the scripts
 # they call, idempotently; see README.md.
 
@@ -73,6 +80,11 @@ ARCH ?= arm64
 # (ARCH is the Debian arch here: the kernel builds below must not inherit it as theirs)
 test-arch: deps
 	env -u ARCH -u MAKEFLAGS -u MFLAGS scripts/test-arch.sh $(ARCH)
+
+# The VM suite on the debug kernel (built from source once per machine), and its self-test.
+.PHONY: test-debug
+test-debug: deps
+	scripts/test-debug.sh
 
 demo: deps
 	scripts/demo.sh

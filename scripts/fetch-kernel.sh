@@ -25,6 +25,8 @@ line=$(awk -v k="$KEY" '!/^#/ && $1 == k {print; exit}' "$CONF")
 # shellcheck disable=SC2086
 set -- $line
 PIN_ABI=$2 PIN_VER=$3 SUITE=$4 ARCH=${5:-amd64}
+# A kernel built here from a Debian source package (the debug kernel): scripts/build-kernel.sh.
+[ "$SUITE" != build ] || exec "$ROOT/scripts/build-kernel.sh" "$KEY"
 # Other arches (column 5): image and headers of ARCH, the amd64 linux-kbuild (host tools) of the
 # same version; the cross toolchain and QEMU come from scripts/arch.sh's table.
 # shellcheck source=scripts/arch.sh

@@ -14,6 +14,13 @@ key=$arch-6.1
 nflua_arch "$arch" || { echo "test-arch: unknown arch '$arch' (arm64, armhf, mipsel)" >&2; exit 2; }
 # shellcheck disable=SC2086 # a list of package names
 "$root/scripts/host-deps.sh" $CROSS_PKGS >/dev/null
+# The module's setjmp/longjmp, assembled into a user-space program and run under qemu-user
+# (test/port/setjmp-test.sh: arm64's x18); counted with the VM's cases below.
+mkdir -p "$root/build/vm/$key"
+"$root/test/port/setjmp-test.sh" "$arch" >"$root/build/vm/$key/setjmp-test.out" 2>&1 || true
+sed 's/^/setjmp-test: /' "$root/build/vm/$key/setjmp-test.out"
+sj=$(tail -n 1 "$root/build/vm/$key/setjmp-test.out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+[ -n "$sj" ] || sj="0 1"
 "$root/scripts/build-kmod.sh" "$key"
 # The extensions link against that arch's libxtables, from the same sysroot as the guest's tools.
 sys=$("$root/test/vm/fetch-rootfs.sh" "$arch")
@@ -45,4 +52,9 @@ ko=$root/build/kmod/$key/nflua.ko
 "${CROSS_COMPILE}strip" --strip-debug -o "$ko.stripped" "$ko"
 m=$(sed -n 's/.*NFLUA-MEASURE //p' "$root/build/vm/$key/result.log" | tr -d '\r' | head -n 1)
 echo "test-arch: $arch: nflua.ko $(stat -c %s "$ko.stripped") bytes stripped (--strip-debug)${m:+; $m}"
-[ "${rc:-1}" = 0 ]
+# the last line counts the VM's cases and the setjmp test together
+vm=$(tail -n 1 "$root/build/vm/$key/run.out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+[ -n "$vm" ] || vm="0 1"
+set -- $vm $sj
+echo "$(($1 + $3)) passed, $(($2 + $4)) failed"
+[ "${rc:-1}" = 0 ] && [ "$4" = 0 ]

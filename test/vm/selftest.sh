@@ -9,12 +9,22 @@
 #                                                 -> the first fails (timeout), the second passes
 #   hang      a case that outlives run.sh --timeout -> VM killed, case reported as hung
 #   panic     echo c > /proc/sysrq-trigger        -> exit != 0, case without result, kernel-log
+# On the debug kernel (KEY 6.1-debug, scripts/debug-kernel.config), whose checkers each get a
+# scenario with a fixture module built from the same kernel source (never part of the product):
+#   kasan     modprobe kasan_test_module (use-after-free, out-of-bounds copies)
+#                                                 -> the case passes, FAIL kernel-log with KASAN
+#   kmemleak  modprobe + rmmod kmemleak-test (leaks on purpose), found by guest/init's final scan
+#                                                 -> the case passes, FAIL kernel-log with the leak
+#   lockup    test_lockup: 30 s with preemption off -> soft lockup, panic, case without result
+# selftest.sh KEY SCENARIO... runs only those scenarios.
 # Last line: "N passed, M failed" over the scenarios (passed = judged as expected).
 set -eu
 export LC_ALL=C
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 KEY=${1:-6.1}
+[ $# = 0 ] || shift
+ONLY=" $* "
 T=$(mktemp -d /tmp/nflua-vm-selftest.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 OUTBASE=$ROOT/build/vm/selftest-$KEY
@@ -28,6 +38,7 @@ mkcase() { # SCENARIO NAME BODY
 check() {
     local sc=$1 want=$2; shift 2
     local res=() rc=0 out
+    [ "$ONLY" = "  " ] || case $ONLY in *" $sc "*) ;; *) return 0 ;; esac
     while [ "$1" != -- ]; do res+=("$1"); shift; done
     shift
     out=$("$HERE/run.sh" "$KEY" --case-dir "$T/$sc" --out "$OUTBASE/$sc" "$@" 2>&1) || rc=$?
@@ -65,6 +76,19 @@ check warning nonzero '^ok +10-warn' '^FAIL kernel-log' 'WARNING: CPU: 0 PID: 1 
 check timeout nonzero '^FAIL 10-slow: timeout after 3s$' '^ok +20-after' '^1 passed, 1 failed$' --
 check hang nonzero '^FAIL 10-hang: no result: the VM hung' "killed after 30s while running case '10-hang'" '^0 passed, 1 failed$' -- --timeout 30
 check panic nonzero '^FAIL 10-panic: no result' '^FAIL kernel-log' 'Kernel panic' '^0 passed, 2 failed$' --
+
+# The debug kernel's checkers (its config has the fixtures; fetch-kernel.sh builds it if needed).
+"$ROOT/scripts/fetch-kernel.sh" "$KEY" >/dev/null
+if grep -qx 'CONFIG_KASAN_MODULE_TEST=m' "$ROOT/build/kernel/$KEY/config" 2>/dev/null; then
+    # the module's init runs the bad accesses and then refuses to load (-EAGAIN)
+    mkcase kasan 10-kasan 'modprobe kasan_test_module; echo "modprobe: $?"'
+    mkcase kmemleak 10-leak 'run modprobe kmemleak-test; run rmmod kmemleak-test'
+    mkcase lockup 10-lockup '# timeout: 300
+modprobe test_lockup time_secs=40 disable_preempt=1; echo "survived a soft lockup"'
+    check kasan nonzero '^ok +10-kasan' '^FAIL kernel-log' 'BUG: KASAN: ' '^1 passed, 1 failed$' -- --mod kasan_test_module
+    check kmemleak nonzero '^ok +10-leak' '^FAIL kernel-log' 'unreferenced object' '^1 passed, 1 failed$' -- --mod kmemleak-test
+    check lockup nonzero '^FAIL 10-lockup: no result' 'soft lockup' 'Kernel panic' '^0 passed, 2 failed$' -- --mod test_lockup
+fi
 
 if [ $bad = 0 ]; then echo "selftest: all $good scenarios judged as expected"; else echo "selftest: $bad scenario(s) misjudged"; fi
 echo "$good passed, $bad failed"

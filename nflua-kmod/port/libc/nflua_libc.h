@@ -53,7 +53,7 @@
 #if defined(__x86_64__)
 typedef unsigned long nflua_jmp_buf[8];		/* rbx rbp r12 r13 r14 r15 rsp rip */
 #elif defined(__aarch64__)
-typedef unsigned long nflua_jmp_buf[13];	/* x19-x30, sp (kernel C uses no d8-d15) */
+typedef unsigned long nflua_jmp_buf[14];	/* x19-x30, sp, x18 (kernel C uses no d8-d15) */
 #elif defined(__arm__)
 typedef unsigned long nflua_jmp_buf[10];	/* r4-r11, sp, lr */
 #elif defined(__mips__)

@@ -10,7 +10,7 @@
 # from a timeout, no clock needed); an
 # unknown string, a number, a table, no value and an error all continue and count in
 # bad_results or errors.
-# timeout: 150
+# timeout: 400
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 # shellcheck source=test/vm/cases/p00-net.sh
