@@ -77,6 +77,27 @@ void nflua_throw(struct lua_State *L)
 	luaD_throw(L, LUA_ERRRUN);
 }
 
+#if defined(CONFIG_KASAN_GENERIC) && defined(CONFIG_KASAN_STACK)
+/* mm/kasan: unpoisons [stack_top, stack_bottom), exported for the compiler's alloca code
+ * (declared as GCC's builtin of that name has it) */
+void __asan_allocas_unpoison(void *stack_top, long stack_bottom);
+#endif
+
+/*
+ * A Lua error jumps over the frames between here and the protected call, which never return
+ * and so never clear their KASAN redzones: a later call that reuses that stack would be
+ * reported as out of bounds (found on the debug kernel: stack-out-of-bounds in
+ * stack_trace_consume_entry after an error in lua_load). Clear them first, as the kernel does
+ * when it unwinds a stack itself. Not instrumented, so this frame has no redzones of its own.
+ */
+__no_sanitize_address noinline void nflua_unwind(nflua_jmp_buf env)
+{
+#if defined(CONFIG_KASAN_GENERIC) && defined(CONFIG_KASAN_STACK)
+	__asan_allocas_unpoison(__builtin_frame_address(0), (long)env[NFLUA_JMP_SP]);
+#endif
+	nflua_longjmp(env, 1);
+}
+
 void nflua_abort(void)
 {
 	/* Lua calls abort() only after an unprotected error, which nflua never causes. */

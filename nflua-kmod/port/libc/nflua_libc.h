@@ -50,14 +50,19 @@
 #endif
 
 /* <setjmp.h>: per-arch assembly in port/setjmp-*.S */
+/* NFLUA_JMP_SP: the slot holding the stack pointer to return to */
 #if defined(__x86_64__)
 typedef unsigned long nflua_jmp_buf[8];		/* rbx rbp r12 r13 r14 r15 rsp rip */
+#define NFLUA_JMP_SP	6
 #elif defined(__aarch64__)
 typedef unsigned long nflua_jmp_buf[14];	/* x19-x30, sp, x18 (kernel C uses no d8-d15) */
+#define NFLUA_JMP_SP	12
 #elif defined(__arm__)
 typedef unsigned long nflua_jmp_buf[10];	/* r4-r11, sp, lr */
+#define NFLUA_JMP_SP	8
 #elif defined(__mips__)
 typedef unsigned long nflua_jmp_buf[12];	/* s0-s8, gp, sp, ra */
+#define NFLUA_JMP_SP	10
 #else
 #error "nflua: no setjmp/longjmp for this architecture (add port/setjmp-ARCH.S)"
 #endif
@@ -65,6 +70,9 @@ typedef unsigned long nflua_jmp_buf[12];	/* s0-s8, gp, sp, ra */
  * cannot see that across object files and would warn at every caller. */
 int nflua_setjmp(nflua_jmp_buf env) __attribute__((returns_twice));
 void nflua_longjmp(nflua_jmp_buf env, int val);
+/* Lua's error jump (LUAI_THROW): nflua_longjmp, after clearing what KASAN left on the frames
+ * it drops (libc.c). */
+void nflua_unwind(nflua_jmp_buf env);
 
 /* <stdlib.h>, <stdio.h>: only what lauxlib.c's file helpers name; they are never called. */
 typedef struct nflua_file FILE;
