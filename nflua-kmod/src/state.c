@@ -25,6 +25,8 @@
 #include <linux/netfilter/x_tables.h>
 
 #define NFLUA_HOOK_STEP		1000U	/* budget granularity, in VM instructions */
+#define NFLUA_REFUSE_MIN	1024U	/* smaller allocations pass even when the budget is spent
+					 * (the budget error's message is one) */
 
 static void nflua_count_hook(lua_State *L, lua_Debug *ar);
 
@@ -62,6 +64,31 @@ static void *nflua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	s->mem = s->mem - osize + nsize;
 	if (s->mem > s->peak)
 		s->peak = s->mem;
+	return p;
+}
+
+/*
+ * Allocations are charged to the budget as work (every byte a library function produces is
+ * allocated first), and refused once the call's budget is spent, so that no long copy or fill
+ * starts then. Lua answers a refused allocation with a full collection and one retry: that
+ * walk is charged too. State creation and closing (no call running) are not charged.
+ */
+static void *nflua_budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct nflua_state *s = ud;
+	size_t grow = nsize > (ptr ? osize : 0) ? nsize - (ptr ? osize : 0) : 0;
+	void *p;
+
+	if (!grow || !s->running)
+		return nflua_alloc(ud, ptr, osize, nsize);
+	if (grow >= NFLUA_REFUSE_MIN && nflua_budget_spent(s, grow / NFLUA_WORK_SLOW)) {
+		nflua_budget_add(s, grow / NFLUA_WORK_SLOW + s->mem / NFLUA_WORK_GC);
+		return NULL;
+	}
+	nflua_budget_add(s, grow / NFLUA_WORK_SLOW);
+	p = nflua_alloc(ud, ptr, osize, nsize);
+	if (!p)
+		nflua_budget_add(s, s->mem / NFLUA_WORK_GC);
 	return p;
 }
 
@@ -113,8 +140,10 @@ static bool nflua_charge(struct nflua_state *s, u32 n)
 static void nflua_count_hook(lua_State *L, lua_Debug *ar)
 {
 	struct nflua_state *s = nflua_state_of(L);
+	u32 n = s->hook_step + s->cstack.steps;	/* and the library work not yet charged */
 
-	if (!nflua_charge(s, s->hook_step))
+	s->cstack.steps = 0;
+	if (!nflua_charge(s, n))
 		nflua_budget_error(L, s);
 	if (lua_gethookcount(L) != (int)s->hook_step)	/* a coroutine left at 1 */
 		lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, s->hook_step);
@@ -156,6 +185,7 @@ static int nflua_pcall_trampoline(lua_State *L)
 int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nflua_reply *reply)
 {
 	struct nflua_pcall c = { .fn = fn, .ctx = ctx };
+	struct nflua_state *outer;
 	lua_State *L = s->L;
 	int base = lua_gettop(L);
 	const char *msg;
@@ -174,7 +204,9 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 	lua_pushcfunction(L, nflua_msgh);
 	lua_pushcfunction(L, nflua_pcall_trampoline);
 	lua_pushlightuserdata(L, &c);
+	outer = nflua_budget_enter(s);
 	status = lua_pcall(L, 1, 0, base + 1);
+	nflua_budget_leave(s, outer);
 	s->calls++;
 	s->stack_peak = max(s->stack_peak, s->cstack.entry - s->cstack.lowest);
 	if (status == LUA_OK) {
@@ -182,6 +214,10 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 		return reply ? reply->err : 0;
 	}
 	s->errors++;
+	if (status == LUA_ERRMEM && !s->exhausted && nflua_budget_spent(s, 0)) {
+		s->exhausted = true;	/* an allocation refused for the budget */
+		s->budget_hits++;
+	}
 	if (s->exhausted)
 		err = ETIME;
 	else if (status == LUA_ERRMEM)
@@ -189,6 +225,11 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 	else
 		err = EINVAL;
 	msg = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+	if (s->exhausted && status == LUA_ERRMEM) {
+		/* "not enough memory" from an allocation refused for the budget */
+		msg = "instruction budget exhausted";
+		len = strlen(msg);
+	}
 	if (!reply)
 		pr_notice_ratelimited("%s: %.200s\n", s->name, msg ?: "error object is not a string");
 	else if (msg)
@@ -414,6 +455,7 @@ struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budge
 {
 	struct nflua_state *s;
 	lua_State *L;
+	int err;
 
 	s = nflua_kmalloc(sizeof(*s), GFP_KERNEL | __GFP_ZERO);
 	if (!s) {
@@ -428,7 +470,7 @@ struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budge
 	nflua_state_set_budget(s, budget);
 	nflua_channel_init(&s->chan);
 
-	L = lua_newstate(nflua_alloc, s);
+	L = lua_newstate(nflua_budget_alloc, s);
 	if (!L) {
 		nflua_reply_error(reply, ENOMEM, "maxalloc %zu is too small for a Lua state", maxalloc);
 		goto err_free_state;
@@ -437,7 +479,10 @@ struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budge
 	lua_atpanic(L, nflua_panic);
 	s->L = L;
 	spin_lock_bh(&s->lock);	/* nothing else can see s yet; pcall expects the lock */
-	if (nflua_state_pcall(s, nflua_open_fn, NULL, reply)) {
+	nflua_state_set_budget(s, NFLUA_BUDGET_MAX);	/* opening the libraries is ours */
+	err = nflua_state_pcall(s, nflua_open_fn, NULL, reply);
+	nflua_state_set_budget(s, budget);
+	if (err) {
 		spin_unlock_bh(&s->lock);
 		if (reply->err == ENOMEM)
 			nflua_reply_error(reply, ENOMEM,
