@@ -84,7 +84,10 @@
 #define luai_bytework(L, n)	nflua_work_at((L), (size_t)(n), NFLUA_WORK_SLOW)
 #define luai_slotwork(L, n)	nflua_work_at((L), (size_t)(n), NFLUA_WORK_SLOTS)
 #define luai_lexwork(L, n)	nflua_work_at((L), (size_t)(n), NFLUA_WORK_LEX)
+#define luai_setwork(L, n)	do { if ((n) > 32) nflua_work((L), (n) / NFLUA_WORK_SET); } while (0)
 #define luai_cmpwork(n)		do { size_t n_ = (n) / NFLUA_WORK_FAST; \
+				     if (n_) nflua_record(n_); } while (0)
+#define luai_scanwork(n)	do { size_t n_ = (n) / NFLUA_WORK_SLOW; \
 				     if (n_) nflua_record(n_); } while (0)
 /* The instruction count is the call's, not a thread's: it moves with the running thread. */
 #define luai_threadswitch(from, to)	nflua_thread_switch((from), (to))
@@ -102,7 +105,7 @@
 #define LUA_EXTRASPACE		(sizeof(void *))
 
 /* Errors unwind with our setjmp/longjmp (port/setjmp-*.S). */
-#define LUAI_THROW(L, c)	nflua_longjmp((c)->b, 1)
+#define LUAI_THROW(L, c)	(nflua_work_throw(L), nflua_longjmp((c)->b, 1))
 #define LUAI_TRY(L, c, a)	if (nflua_setjmp((c)->b) == 0) { a }
 #define luai_jmpbuf		nflua_jmp_buf
 

@@ -87,6 +87,16 @@ void nflua_thread_switch(lua_State *from, lua_State *to)
 	nflua_state_of(to)->running = to;
 }
 
+/* An error raised (LUAI_THROW): its message, the unwinding and the handlers cost more than an
+ * instruction. Charged only, since it is already on its way out. */
+void nflua_work_throw(lua_State *L)
+{
+	struct nflua_state *s = nflua_state_of(L);
+
+	if (s)	/* NULL while lua_newstate runs */
+		nflua_budget_add(s, NFLUA_WORK_THROW);
+}
+
 /* strcoll for Lua's string comparisons (lvm.c, l_strcmp): charged per byte compared. */
 int nflua_strcoll(const char *a, const char *b)
 {

@@ -61,7 +61,8 @@ static int nflua_setmetatable(lua_State *L)
  * is scanned on every call (and a pattern once per subject position), and a collection walks
  * the whole heap. They are charged that before they run (rates in nflua_libc.h); the original
  * C function (upvalue 1) is then called directly, in the same call frame. Upvalue 2 is the
- * argument to charge by its length, or 0 for collectgarbage.
+ * argument to charge by its length (negative: a format, dearer per byte than a pattern), or 0
+ * for collectgarbage.
  */
 static int nflua_charged(lua_State *L)
 {
@@ -75,10 +76,10 @@ static int nflua_charged(lua_State *L)
 						    "count", "isrunning", "stop", "restart", NULL };
 
 		if (luaL_checkoption(L, 1, "collect", opts) < 4)
-			nflua_work(L, nflua_state_of(L)->mem / NFLUA_WORK_GC);
-	} else if (lua_type(L, arg) == LUA_TSTRING) {
-		lua_tolstring(L, arg, &len);
-		nflua_work(L, len / NFLUA_WORK_SLOW);
+			nflua_work(L, nflua_gc_work(nflua_state_of(L)));
+	} else if (lua_type(L, abs(arg)) == LUA_TSTRING) {
+		lua_tolstring(L, abs(arg), &len);
+		nflua_work(L, len / (arg < 0 ? NFLUA_WORK_SET : NFLUA_WORK_SLOW));
 	}
 	return fn(L);
 }
@@ -178,10 +179,10 @@ void nflua_openlibs(lua_State *L)
 	nflua_charge_field(L, -1, "match", 2);
 	nflua_charge_field(L, -1, "gmatch", 2);
 	nflua_charge_field(L, -1, "gsub", 2);
-	nflua_charge_field(L, -1, "format", 1);
-	nflua_charge_field(L, -1, "pack", 1);
-	nflua_charge_field(L, -1, "packsize", 1);
-	nflua_charge_field(L, -1, "unpack", 1);
+	nflua_charge_field(L, -1, "format", -1);
+	nflua_charge_field(L, -1, "pack", -1);
+	nflua_charge_field(L, -1, "packsize", -1);
+	nflua_charge_field(L, -1, "unpack", -1);
 	lua_pop(L, 2);
 	nflua_state_of(L)->pkt = nflua_packet_openlib(L);
 }

@@ -77,18 +77,30 @@ static void *nflua_budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	struct nflua_state *s = ud;
 	size_t grow = nsize > (ptr ? osize : 0) ? nsize - (ptr ? osize : 0) : 0;
+	size_t work;
 	void *p;
 
-	if (!grow || !s->running)
-		return nflua_alloc(ud, ptr, osize, nsize);
-	if (grow >= NFLUA_REFUSE_MIN && nflua_budget_spent(s, grow / NFLUA_WORK_SLOW)) {
-		nflua_budget_add(s, grow / NFLUA_WORK_SLOW + s->mem / NFLUA_WORK_GC);
+	if (!grow || !s->running) {
+		p = nflua_alloc(ud, ptr, osize, nsize);
+		if (nsize == 0 && ptr)
+			s->blocks--;
+		else if (p && !ptr)
+			s->blocks++;
+		return p;
+	}
+	work = grow / NFLUA_WORK_SLOW + (ptr ? 0 : NFLUA_WORK_BLOCK);
+	/* what maxalloc refuses stays a memory error ("not enough memory", ENOMEM) */
+	if (grow >= NFLUA_REFUSE_MIN && grow <= s->maxalloc - s->mem && nsize <= KMALLOC_MAX_SIZE &&
+	    nflua_budget_spent(s, work)) {
+		nflua_budget_add(s, work + nflua_gc_work(s));
 		return NULL;
 	}
-	nflua_budget_add(s, grow / NFLUA_WORK_SLOW);
+	nflua_budget_add(s, work);
 	p = nflua_alloc(ud, ptr, osize, nsize);
 	if (!p)
-		nflua_budget_add(s, s->mem / NFLUA_WORK_GC);
+		nflua_budget_add(s, nflua_gc_work(s));
+	else if (!ptr)
+		s->blocks++;
 	return p;
 }
 

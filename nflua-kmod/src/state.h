@@ -31,6 +31,7 @@ struct nflua_state {
 	u32 used;			/* instructions run by the current call */
 	bool exhausted;			/* the current call ran out of budget */
 	struct lua_State *running;	/* thread of the current call running now, or NULL */
+	size_t blocks;			/* blocks Lua holds: what a full collection visits */
 	size_t mem, peak;
 	unsigned long stack_peak;	/* deepest C stack use by Lua measured, bytes */
 	u64 calls, errors, budget_hits, alloc_fails;
@@ -72,6 +73,11 @@ struct nflua_state *nflua_budget_enter(struct nflua_state *s);
 void nflua_budget_leave(struct nflua_state *s, struct nflua_state *old);
 bool nflua_budget_spent(struct nflua_state *s, size_t more);
 void nflua_budget_add(struct nflua_state *s, size_t n);
+/* what a full collection of the state's heap costs, in instructions */
+static inline size_t nflua_gc_work(struct nflua_state *s)
+{
+	return s->mem / NFLUA_WORK_GC + s->blocks * NFLUA_WORK_BLOCK;
+}
 
 /* key=value description; 'full' adds every counter, one per line */
 int nflua_state_describe(struct nflua_state *s, bool full, struct nflua_reply *reply);

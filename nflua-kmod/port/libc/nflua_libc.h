@@ -148,12 +148,18 @@ void nflua_charge_steps(struct lua_State *L, struct nflua_cstack *g);
  */
 #define NFLUA_WORK_FAST		64	/* memchr, memcmp */
 #define NFLUA_WORK_SLOW		16	/* byte-at-a-time loops; bytes allocated */
+#define NFLUA_WORK_SET		4	/* bytes of a pattern's set per subject byte; formats */
 #define NFLUA_WORK_SLOTS	16	/* Lua stack slots copied */
 #define NFLUA_WORK_LEX		8	/* bytes of source compiled */
 #define NFLUA_WORK_GC		32	/* bytes of heap a full collection walks */
+#define NFLUA_WORK_NEST		16	/* instructions per C-to-Lua call level (cstack.c) */
+#define NFLUA_WORK_THROW	64	/* instructions per error raised (unwinding, messages) */
+#define NFLUA_WORK_BLOCK	4	/* instructions per block allocated, and per live block a
+					 * full collection visits */
 void nflua_work(struct lua_State *L, size_t n);
 void nflua_record(size_t n);
 void nflua_thread_switch(struct lua_State *from, struct lua_State *to);
+void nflua_work_throw(struct lua_State *L);
 int nflua_strcoll(const char *a, const char *b);
 
 long long nflua_numidiv(struct lua_State *L, long long a, long long b);

@@ -64,7 +64,8 @@ expect_rc 1 nfluactl execute small -e 'local x = 0 for i = 1, 10000 do x = x + i
 assert_contains "$ERR" "budget" "budget lowered again"
 expect_rc 1 nfluactl set small --budget 999
 expect_rc 1 nfluactl create tiny --budget 999
-expect_rc 1 nfluactl create huge --budget 1000000001
+expect_rc 1 nfluactl create huge --budget 10000001
+expect_rc 1 nfluactl set small --budget 10000001
 
 step "the budget cannot be dodged"
 # each runs under the default budget (100000) and must end with the budget error, quickly
