@@ -71,7 +71,8 @@ static void *nflua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
  * Allocations are charged to the budget as work (every byte a library function produces is
  * allocated first), and refused once the call's budget is spent, so that no long copy or fill
  * starts then. Lua answers a refused allocation with a full collection and one retry: that
- * walk is charged too. State creation and closing (no call running) are not charged.
+ * walk is charged too. State creation and closing (no call running) are not charged. 'blocks'
+ * counts what a full collection visits.
  */
 static void *nflua_budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -95,11 +96,15 @@ static void *nflua_budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		nflua_budget_add(s, work + nflua_gc_work(s));
 		return NULL;
 	}
-	nflua_budget_add(s, work);
 	p = nflua_alloc(ud, ptr, osize, nsize);
-	if (!p)
-		nflua_budget_add(s, nflua_gc_work(s));
-	else if (!ptr)
+	if (!p) {
+		/* a memory error, not work: only the collection Lua runs before its one retry
+		 * (half of it per refusal) */
+		nflua_budget_add(s, nflua_gc_work(s) / 2);
+		return NULL;
+	}
+	nflua_budget_add(s, work);
+	if (!ptr)
 		s->blocks++;
 	return p;
 }

@@ -30,13 +30,15 @@ raw_execute() {
 run nfluactl create web
 
 step "while true do end: stopped by the budget in under a second"
-t0=$(ms)
 raw_execute web 'while true do end'
-t1=$(ms)
 assert_eq "${HDR%% *}" 62 "errno ETIME for a budget hit (reply '$HDR' '$BODY')"
 assert_contains "$BODY" "budget" "message names the budget"
-[ $((t1 - t0)) -lt 1000 ] || fail "budget stop took $((t1 - t0)) ms"
-echo "budget hit after $((t1 - t0)) ms"
+# the kernel's time, measured around the request alone (a shell's forks are slow under TCG)
+line=$(/test/tools/nflua-timed web 'while true do end') || fail "nflua-timed: $line"
+t=${line#* }
+t=${t%% *}
+[ "$t" -lt 1000 ] || fail "budget stop took $t ms"
+echo "budget hit after $t ms"
 expect_rc 1 nfluactl execute web -e 'while true do end'
 assert_contains "$ERR" "nfluactl: execute web: " "error prefix"
 assert_contains "$ERR" "budget" "nfluactl shows the budget message"
