@@ -8,6 +8,7 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/errno.h>
+#include <linux/jiffies.h>
 #include <linux/preempt.h>
 #include <linux/string.h>
 
@@ -25,6 +26,9 @@
 #include <linux/netfilter/x_tables.h>
 
 #define NFLUA_HOOK_STEP		1000U	/* budget granularity, in VM instructions */
+/* A backstop in wall time, checked where the budget is charged: the budget bounds a call's
+ * work, and this catches work that a rate undercharges (docs/kernel-lua.md, "Bounded time"). */
+#define NFLUA_CALL_MAX_MS	5000U
 #define NFLUA_REFUSE_MIN	1024U	/* smaller allocations pass even when the budget is spent
 					 * (the budget error's message is one) */
 
@@ -136,7 +140,11 @@ static void nflua_budget_error(lua_State *L, struct nflua_state *s)
 	/* every instruction from now on fails, so the error cannot be caught and ignored */
 	lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, 1);
 	nflua_where(L);
-	lua_pushfstring(L, "instruction budget exhausted (%d instructions)", (int)s->budget);
+	if (s->used < s->budget)
+		lua_pushfstring(L, "instruction budget exhausted (time limit of %d ms)",
+				(int)NFLUA_CALL_MAX_MS);
+	else
+		lua_pushfstring(L, "instruction budget exhausted (%d instructions)", (int)s->budget);
 	lua_concat(L, 2);
 	nflua_throw(L);	/* not lua_error: no message handler may run (see nflua_throw) */
 }
@@ -146,7 +154,7 @@ static bool nflua_charge(struct nflua_state *s, u32 n)
 	if (s->exhausted)
 		return false;
 	s->used += min(n, s->budget);
-	return s->used < s->budget;
+	return s->used < s->budget && time_before(jiffies, s->deadline);
 }
 
 /*
@@ -216,6 +224,7 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 	}
 	s->used = 0;
 	s->exhausted = false;
+	s->deadline = jiffies + msecs_to_jiffies(NFLUA_CALL_MAX_MS);
 	nflua_cstack_enter(&s->cstack);
 	lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, s->hook_step);
 	lua_pushcfunction(L, nflua_msgh);

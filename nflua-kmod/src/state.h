@@ -30,6 +30,7 @@ struct nflua_state {
 	u32 hook_step;			/* instructions between two count hooks */
 	u32 used;			/* instructions run by the current call */
 	bool exhausted;			/* the current call ran out of budget */
+	unsigned long deadline;		/* jiffies: the current call's backstop (state.c) */
 	struct lua_State *running;	/* thread of the current call running now, or NULL */
 	size_t blocks;			/* blocks Lua holds: what a full collection visits */
 	size_t mem, peak;

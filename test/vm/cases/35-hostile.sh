@@ -6,7 +6,8 @@
 # router on the other vCPU and that traffic calls a rule of the same state. Each call must end
 # with the budget error within the bound docs/kernel-lua.md states (the time is measured with
 # the guest's clock by /test/tools/nflua-timed, and by ping's round trip for the packet path),
-# be counted (budget_hits, errors), and leave the kernel log clean (run.sh's judge catches soft
+# be counted (budget_hits, errors; in a softirq a large allocation may fail first, which is an
+# error too), and leave the kernel log clean (run.sh's judge catches soft
 # lockups and RCU stalls). Deterministic: no randomness, fixed sizes.
 # timeout: 400
 # shellcheck source=test/vm/guest/lib.sh
@@ -117,11 +118,12 @@ c1=$(nfluactl stats h | sed -n 's/^calls=//p')
 step "the worst of the corpus with the largest budget and maxalloc, bound $BOUND_MAX ms"
 run nfluactl create hx --maxalloc 256M --budget 10000000
 corpus hx "$BOUND_MAX" loop coroutines-nested find-plain find-set compare-eq tonumber varargs \
-    gc-collect gc-emergency load-comment format-percent utf8-codes
+    gc-collect gc-emergency load-comment format-percent handler-recursive utf8-codes
 
 step "the largest single piece of work: a full collection of a big heap (hx), bound $BOUND_MAX ms"
 for i in 1 2 3; do
-    line=$($CPU_LUA $T hx 'big = big or {} for i = 1, 300000 do big[#big + 1] = {} end return #big')
+    # (one table holds at most 256K array slots: a block is at most 4 MiB)
+    line=$($CPU_LUA $T hx 'local t = {} for i = 1, 200000 do t[i] = {} end big = big or {} big[#big + 1] = t return #big')
     echo "    fill $i: $line"
     assert_eq "${line%% *}" 0 "filling hx ($line)"
 done
@@ -147,7 +149,8 @@ while IFS='|' read -r name code; do
     stats hp
     echo "    packet $name: max round trip ${rtt} ms, calls +$((ST_calls - c0)) budget_hits +$((ST_budget_hits - b0))"
     [ $((ST_calls - c0)) -ge 3 ] || fail "$name: $((ST_calls - c0)) calls for 3 pings"
-    assert_eq $((ST_budget_hits - b0)) $((ST_calls - c0)) "$name: every packet call hit the budget"
+    # an error each time: the budget, or "not enough memory" where a softirq's atomic
+    # allocation of a large string fails first
     assert_eq $((ST_errors - e0)) $((ST_calls - c0)) "$name: every packet call is an error"
     awk -v r="$rtt" -v b="$BOUND_DEFAULT" 'BEGIN { exit !(r + 0 <= b) }' ||
         fail "$name: a packet took $rtt ms, over the bound of $BOUND_DEFAULT ms"
