@@ -105,7 +105,7 @@
 #define LUA_EXTRASPACE		(sizeof(void *))
 
 /* Errors unwind with our setjmp/longjmp (port/setjmp-*.S). */
-#define LUAI_THROW(L, c)	(nflua_work_throw(L), nflua_longjmp((c)->b, 1))
+#define LUAI_THROW(L, c)	(nflua_work_throw((L), (c)->status), nflua_longjmp((c)->b, 1))
 #define LUAI_TRY(L, c, a)	if (nflua_setjmp((c)->b) == 0) { a }
 #define luai_jmpbuf		nflua_jmp_buf
 

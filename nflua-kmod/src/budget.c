@@ -88,13 +88,14 @@ void nflua_thread_switch(lua_State *from, lua_State *to)
 }
 
 /* An error raised (LUAI_THROW): its message, the unwinding and the handlers cost more than an
- * instruction. Charged only, since it is already on its way out. */
-void nflua_work_throw(lua_State *L)
+ * instruction, and an error in error handling ends a recursion of handlers as deep as the C
+ * stack. Charged only, since it is already on its way out. */
+void nflua_work_throw(lua_State *L, int status)
 {
 	struct nflua_state *s = nflua_state_of(L);
 
 	if (s)	/* NULL while lua_newstate runs */
-		nflua_budget_add(s, NFLUA_WORK_THROW);
+		nflua_budget_add(s, status == LUA_ERRERR ? NFLUA_WORK_ERRERR : NFLUA_WORK_THROW);
 }
 
 /* strcoll for Lua's string comparisons (lvm.c, l_strcmp): charged per byte compared. */

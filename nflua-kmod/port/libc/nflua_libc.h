@@ -154,12 +154,14 @@ void nflua_charge_steps(struct lua_State *L, struct nflua_cstack *g);
 #define NFLUA_WORK_GC		32	/* bytes of heap a full collection walks */
 #define NFLUA_WORK_NEST		16	/* instructions per C-to-Lua call level (cstack.c) */
 #define NFLUA_WORK_THROW	64	/* instructions per error raised (unwinding, messages) */
+#define NFLUA_WORK_ERRERR	16384	/* "error in error handling": the end of a handler recursion
+					 * as deep as the C stack allows (measured: 2 ms under TCG) */
 #define NFLUA_WORK_BLOCK	4	/* instructions per block allocated, and per live block a
 					 * full collection visits */
 void nflua_work(struct lua_State *L, size_t n);
 void nflua_record(size_t n);
 void nflua_thread_switch(struct lua_State *from, struct lua_State *to);
-void nflua_work_throw(struct lua_State *L);
+void nflua_work_throw(struct lua_State *L, int status);
 int nflua_strcoll(const char *a, const char *b);
 
 long long nflua_numidiv(struct lua_State *L, long long a, long long b);
