@@ -156,7 +156,7 @@ void nflua_charge_steps(struct lua_State *L, struct nflua_cstack *g);
 #define NFLUA_WORK_THROW	64	/* instructions per error raised (unwinding, messages) */
 #define NFLUA_WORK_ERRERR	16384	/* "error in error handling": the end of a handler recursion
 					 * as deep as the C stack allows (measured: 2 ms under TCG) */
-#define NFLUA_WORK_BLOCK	4	/* instructions per block allocated, and per live block a
+#define NFLUA_WORK_BLOCK	16	/* instructions per block allocated, and per live block a
 					 * full collection visits */
 void nflua_work(struct lua_State *L, size_t n);
 void nflua_record(size_t n);
