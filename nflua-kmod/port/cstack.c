@@ -158,6 +158,9 @@ int nflua_ccall_limit(lua_State *L)
 
 	if (!g)
 		return NFLUA_MAXCCALLS;
+	/* Lua asks at every C call level (a callback, a metamethod, an error handler) and
+	 * parser level, each much dearer than an instruction: charged, raised at the next step */
+	g->steps += NFLUA_WORK_NEST;
 	if (sp < g->lowest)
 		g->lowest = sp;
 	if (sp > g->soft) {

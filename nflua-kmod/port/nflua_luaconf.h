@@ -76,6 +76,22 @@
 #define lua_unlock(L)		((void)0)
 #define luai_matchstep(L)	nflua_api_step(L)
 
+/* Work that one instruction or one library call does in proportion to a size, charged by the
+ * rates in nflua_libc.h (hooks our patch adds to Lua; docs/kernel-lua.md, "Bounded time"). */
+#define nflua_work_at(L, n, rate)	do { size_t n_ = (n) / (rate); \
+					     if (n_) nflua_work((L), n_); } while (0)
+#define luai_findwork(L, n)	nflua_work((L), 1 + (size_t)(n) / NFLUA_WORK_FAST)
+#define luai_bytework(L, n)	nflua_work_at((L), (size_t)(n), NFLUA_WORK_SLOW)
+#define luai_slotwork(L, n)	nflua_work_at((L), (size_t)(n), NFLUA_WORK_SLOTS)
+#define luai_lexwork(L, n)	nflua_work_at((L), (size_t)(n), NFLUA_WORK_LEX)
+#define luai_setwork(L, n)	do { if ((n) > 32) nflua_work((L), (n) / NFLUA_WORK_SET); } while (0)
+#define luai_cmpwork(n)		do { size_t n_ = (n) / NFLUA_WORK_FAST; \
+				     if (n_) nflua_record(n_); } while (0)
+#define luai_scanwork(n)	do { size_t n_ = (n) / NFLUA_WORK_SLOW; \
+				     if (n_) nflua_record(n_); } while (0)
+/* The instruction count is the call's, not a thread's: it moves with the running thread. */
+#define luai_threadswitch(from, to)	nflua_thread_switch((from), (to))
+
 /* Lua's error functions do not return, but objtool cannot know that across object files and
  * would warn at every call; letting the compiler emit the (dead) return paths keeps the build
  * free of warnings. */
@@ -89,7 +105,7 @@
 #define LUA_EXTRASPACE		(sizeof(void *))
 
 /* Errors unwind with our setjmp/longjmp (port/setjmp-*.S). */
-#define LUAI_THROW(L, c)	nflua_unwind((c)->b)
+#define LUAI_THROW(L, c)	(nflua_work_throw((L), (c)->status), nflua_unwind((c)->b))
 #define LUAI_TRY(L, c, a)	if (nflua_setjmp((c)->b) == 0) { a }
 #define luai_jmpbuf		nflua_jmp_buf
 

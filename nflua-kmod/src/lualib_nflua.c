@@ -56,6 +56,43 @@ static int nflua_setmetatable(lua_State *L)
 	return 1;
 }
 
+/*
+ * Library functions whose work grows with something no other charge sees: a pattern or a format
+ * is scanned on every call (and a pattern once per subject position), and a collection walks
+ * the whole heap. They are charged that before they run (rates in nflua_libc.h); the original
+ * C function (upvalue 1) is then called directly, in the same call frame. Upvalue 2 is the
+ * argument to charge by its length (negative: a format, dearer per byte than a pattern), or 0
+ * for collectgarbage.
+ */
+static int nflua_charged(lua_State *L)
+{
+	lua_CFunction fn = lua_tocfunction(L, lua_upvalueindex(1));
+	int arg = (int)lua_tointeger(L, lua_upvalueindex(2));
+	size_t len;
+
+	if (arg == 0) {
+		/* the first four may walk the whole heap */
+		static const char *const opts[] = { "collect", "step", "incremental", "generational",
+						    "count", "isrunning", "stop", "restart", NULL };
+
+		if (luaL_checkoption(L, 1, "collect", opts) < 4)
+			nflua_work(L, nflua_gc_work(nflua_state_of(L)));
+	} else if (lua_type(L, abs(arg)) == LUA_TSTRING) {
+		lua_tolstring(L, abs(arg), &len);
+		nflua_work(L, len / (arg < 0 ? NFLUA_WORK_SET : NFLUA_WORK_SLOW));
+	}
+	return fn(L);
+}
+
+static void nflua_charge_field(lua_State *L, int table, const char *name, int arg)
+{
+	table = lua_absindex(L, table);
+	lua_getfield(L, table, name);
+	lua_pushinteger(L, arg);
+	lua_pushcclosure(L, nflua_charged, 2);
+	lua_setfield(L, table, name);
+}
+
 /* print(...): one line in the kernel log, rate-limited, tagged with the state's name. */
 static int nflua_print(lua_State *L)
 {
@@ -135,8 +172,17 @@ void nflua_openlibs(lua_State *L)
 	lua_getfield(L, -1, "setmetatable");
 	lua_pushcclosure(L, nflua_setmetatable, 1);
 	lua_setfield(L, -2, "setmetatable");
+	nflua_charge_field(L, -1, "collectgarbage", 0);
 	lua_getfield(L, -1, LUA_STRLIBNAME);
 	nflua_unset(L, -1, "dump");	/* bytecode is never loaded, so never made */
+	nflua_charge_field(L, -1, "find", 2);
+	nflua_charge_field(L, -1, "match", 2);
+	nflua_charge_field(L, -1, "gmatch", 2);
+	nflua_charge_field(L, -1, "gsub", 2);
+	nflua_charge_field(L, -1, "format", -1);
+	nflua_charge_field(L, -1, "pack", -1);
+	nflua_charge_field(L, -1, "packsize", -1);
+	nflua_charge_field(L, -1, "unpack", -1);
 	lua_pop(L, 2);
 	nflua_state_of(L)->pkt = nflua_packet_openlib(L);
 }

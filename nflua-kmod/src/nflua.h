@@ -14,7 +14,7 @@
 #define NFLUA_MAXALLOC_MAX	(256UL << 20)
 #define NFLUA_BUDGET_MIN	1000U
 #define NFLUA_BUDGET_DEFAULT	100000U
-#define NFLUA_BUDGET_MAX	100000000U	/* ~1 s of a PC core with BHs disabled */
+#define NFLUA_BUDGET_MAX	10000000U	/* bounds a call's time: docs/kernel-lua.md */
 
 /* Bytes the module holds (Lua heaps, queues, buffers): must be 0 after every state and
  * descriptor is gone, which module exit checks. */

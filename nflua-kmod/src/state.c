@@ -8,6 +8,7 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/errno.h>
+#include <linux/jiffies.h>
 #include <linux/preempt.h>
 #include <linux/string.h>
 
@@ -25,6 +26,11 @@
 #include <linux/netfilter/x_tables.h>
 
 #define NFLUA_HOOK_STEP		1000U	/* budget granularity, in VM instructions */
+/* A backstop in wall time, checked where the budget is charged: the budget bounds a call's
+ * work, and this catches work that a rate undercharges (docs/kernel-lua.md, "Bounded time"). */
+#define NFLUA_CALL_MAX_MS	5000U
+#define NFLUA_REFUSE_MIN	1024U	/* smaller allocations pass even when the budget is spent
+					 * (the budget error's message is one) */
 
 static void nflua_count_hook(lua_State *L, lua_Debug *ar);
 
@@ -102,6 +108,48 @@ static int nflua_state_request(struct nflua_state *s, nflua_cfn fn, void *ctx,
 	return err;
 }
 
+/*
+ * Allocations are charged to the budget as work (every byte a library function produces is
+ * allocated first), and refused once the call's budget is spent, so that no long copy or fill
+ * starts then. Lua answers a refused allocation with a full collection and one retry: that
+ * walk is charged too. State creation and closing (no call running) are not charged. 'blocks'
+ * counts what a full collection visits.
+ */
+static void *nflua_budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct nflua_state *s = ud;
+	size_t grow = nsize > (ptr ? osize : 0) ? nsize - (ptr ? osize : 0) : 0;
+	size_t work;
+	void *p;
+
+	if (!grow || !s->running) {
+		p = nflua_alloc(ud, ptr, osize, nsize);
+		if (nsize == 0 && ptr)
+			s->blocks--;
+		else if (p && !ptr)
+			s->blocks++;
+		return p;
+	}
+	work = grow / NFLUA_WORK_SLOW + (ptr ? 0 : NFLUA_WORK_BLOCK);
+	/* what maxalloc refuses stays a memory error ("not enough memory", ENOMEM) */
+	if (grow >= NFLUA_REFUSE_MIN && grow <= s->maxalloc - s->mem && nsize <= KMALLOC_MAX_SIZE &&
+	    nflua_budget_spent(s, work)) {
+		nflua_budget_add(s, work + nflua_gc_work(s));
+		return NULL;
+	}
+	p = nflua_alloc(ud, ptr, osize, nsize);
+	if (!p) {
+		/* a memory error, not work: only the collection Lua runs before its one retry
+		 * (half of it per refusal) */
+		nflua_budget_add(s, nflua_gc_work(s) / 2);
+		return NULL;
+	}
+	nflua_budget_add(s, work);
+	if (!ptr)
+		s->blocks++;
+	return p;
+}
+
 /* Pushes "chunk:line: " of the innermost Lua function running (the budget may run out inside
  * a C function such as string.find, whose caller is the place to name). */
 static void nflua_where(lua_State *L)
@@ -129,7 +177,11 @@ static void nflua_budget_error(lua_State *L, struct nflua_state *s)
 	/* every instruction from now on fails, so the error cannot be caught and ignored */
 	lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, 1);
 	nflua_where(L);
-	lua_pushfstring(L, "instruction budget exhausted (%d instructions)", (int)s->budget);
+	if (s->used < s->budget)
+		lua_pushfstring(L, "instruction budget exhausted (time limit of %d ms)",
+				(int)NFLUA_CALL_MAX_MS);
+	else
+		lua_pushfstring(L, "instruction budget exhausted (%d instructions)", (int)s->budget);
 	lua_concat(L, 2);
 	nflua_throw(L);	/* not lua_error: no message handler may run (see nflua_throw) */
 }
@@ -139,7 +191,7 @@ static bool nflua_charge(struct nflua_state *s, u32 n)
 	if (s->exhausted)
 		return false;
 	s->used += min(n, s->budget);
-	return s->used < s->budget;
+	return s->used < s->budget && time_before(jiffies, s->deadline);
 }
 
 /*
@@ -150,8 +202,10 @@ static bool nflua_charge(struct nflua_state *s, u32 n)
 static void nflua_count_hook(lua_State *L, lua_Debug *ar)
 {
 	struct nflua_state *s = nflua_state_of(L);
+	u32 n = s->hook_step + s->cstack.steps;	/* and the library work not yet charged */
 
-	if (!nflua_charge(s, s->hook_step))
+	s->cstack.steps = 0;
+	if (!nflua_charge(s, n))
 		nflua_budget_error(L, s);
 	if (lua_gethookcount(L) != (int)s->hook_step)	/* a coroutine left at 1 */
 		lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, s->hook_step);
@@ -193,6 +247,7 @@ static int nflua_pcall_trampoline(lua_State *L)
 int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nflua_reply *reply)
 {
 	struct nflua_pcall c = { .fn = fn, .ctx = ctx };
+	struct nflua_state *outer;
 	lua_State *L = s->L;
 	int base = lua_gettop(L);
 	const char *msg;
@@ -206,12 +261,15 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 	}
 	s->used = 0;
 	s->exhausted = false;
+	s->deadline = jiffies + msecs_to_jiffies(NFLUA_CALL_MAX_MS);
 	nflua_cstack_enter(&s->cstack);
 	lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, s->hook_step);
 	lua_pushcfunction(L, nflua_msgh);
 	lua_pushcfunction(L, nflua_pcall_trampoline);
 	lua_pushlightuserdata(L, &c);
+	outer = nflua_budget_enter(s);
 	status = lua_pcall(L, 1, 0, base + 1);
+	nflua_budget_leave(s, outer);
 	s->calls++;
 	s->stack_peak = max(s->stack_peak, s->cstack.entry - s->cstack.lowest);
 	if (status == LUA_OK) {
@@ -219,6 +277,10 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 		return reply ? reply->err : 0;
 	}
 	s->errors++;
+	if (status == LUA_ERRMEM && !s->exhausted && nflua_budget_spent(s, 0)) {
+		s->exhausted = true;	/* an allocation refused for the budget */
+		s->budget_hits++;
+	}
 	if (s->exhausted)
 		err = ETIME;
 	else if (status == LUA_ERRMEM)
@@ -226,6 +288,11 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 	else
 		err = EINVAL;
 	msg = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+	if (s->exhausted && status == LUA_ERRMEM) {
+		/* "not enough memory" from an allocation refused for the budget */
+		msg = "instruction budget exhausted";
+		len = strlen(msg);
+	}
 	if (!reply)
 		pr_notice_ratelimited("%s: %.200s\n", s->name, msg ?: "error object is not a string");
 	else if (msg)
@@ -455,6 +522,7 @@ struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budge
 {
 	struct nflua_state *s;
 	lua_State *L;
+	int err;
 
 	/* charged to the creator's memory cgroup, as the Lua heap it creates */
 	s = nflua_kmalloc(sizeof(*s), GFP_KERNEL_ACCOUNT | __GFP_ZERO);
@@ -472,7 +540,7 @@ struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budge
 
 	s->may_sleep = true;
 	s->account = true;
-	L = lua_newstate(nflua_alloc, s);
+	L = lua_newstate(nflua_budget_alloc, s);
 	s->may_sleep = false;
 	if (!L) {
 		nflua_create_enomem(s, reply, false);
@@ -482,7 +550,10 @@ struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budge
 	lua_atpanic(L, nflua_panic);
 	s->L = L;
 	spin_lock_bh(&s->lock);	/* nothing else can see s yet; pcall expects the lock */
-	if (nflua_state_pcall(s, nflua_open_fn, NULL, reply)) {
+	nflua_state_set_budget(s, NFLUA_BUDGET_MAX);	/* opening the libraries is ours */
+	err = nflua_state_pcall(s, nflua_open_fn, NULL, reply);
+	nflua_state_set_budget(s, budget);
+	if (err) {
 		spin_unlock_bh(&s->lock);
 		if (reply->err == ENOMEM)
 			nflua_create_enomem(s, reply, true);

@@ -30,6 +30,9 @@ struct nflua_state {
 	u32 hook_step;			/* instructions between two count hooks */
 	u32 used;			/* instructions run by the current call */
 	bool exhausted;			/* the current call ran out of budget */
+	unsigned long deadline;		/* jiffies: the current call's backstop (state.c) */
+	struct lua_State *running;	/* thread of the current call running now, or NULL */
+	size_t blocks;			/* blocks Lua holds: what a full collection visits */
 	size_t mem, peak;
 	bool may_sleep;			/* Lua runs preemptible (creation, closing) */
 	bool account;			/* a control request runs Lua: charge its memory cgroup */
@@ -68,6 +71,17 @@ int nflua_state_match(struct nflua_state *s, const char *function, struct nflua_
 /* Target: the verdict FUNCTION(pkt) returned (docs/lua-api.md), XT_CONTINUE on any error. */
 unsigned int nflua_state_target(struct nflua_state *s, const char *function,
 				struct nflua_packet *p);
+
+/* budget.c: the current call's accounting across threads and library work */
+struct nflua_state *nflua_budget_enter(struct nflua_state *s);
+void nflua_budget_leave(struct nflua_state *s, struct nflua_state *old);
+bool nflua_budget_spent(struct nflua_state *s, size_t more);
+void nflua_budget_add(struct nflua_state *s, size_t n);
+/* what a full collection of the state's heap costs, in instructions */
+static inline size_t nflua_gc_work(struct nflua_state *s)
+{
+	return s->mem / NFLUA_WORK_GC + s->blocks * NFLUA_WORK_BLOCK;
+}
 
 /* key=value description; 'full' adds every counter, one per line */
 int nflua_state_describe(struct nflua_state *s, bool full, struct nflua_reply *reply);

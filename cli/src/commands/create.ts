@@ -9,7 +9,7 @@ export const createCommand: CommandDef = {
 		y
 			.positional('name', { type: 'string', describe: "state name: 1-63 bytes of printable ASCII without space and '/'" })
 			.option('maxalloc', { type: 'string', describe: 'most memory its Lua may use: bytes, or with K, M, G (default 1M; 64K-256M)' })
-			.option('budget', { type: 'string', describe: 'Lua instructions one call may run (default 100000; 1000-100000000)' })
+			.option('budget', { type: 'string', describe: 'Lua instructions one call may run (default 100000; 1000-10000000)' })
 			.example('$0 create web --maxalloc 4M --budget 200000', '')
 			.example('$0 --host root@192.168.1.1 create web', 'on a router, over SSH'),
 	async *run(ctx, a) {

@@ -29,7 +29,7 @@ export const simulateCommand: CommandDef = {
 		const fn = String(a.function);
 		if (!IDENT.test(fn)) throw new UsageError(`--function '${fn}' is not a Lua name`);
 		const budget = Number(a.budget);
-		if (!Number.isInteger(budget) || budget < 1000 || budget > 100000000) throw new UsageError('--budget must be an integer from 1000 to 100000000');
+		if (!Number.isInteger(budget) || budget < 1000 || budget > 10000000) throw new UsageError('--budget must be an integer from 1000 to 10000000');
 		if (a.mode === 'target' && a['tcp-payload'] === true) throw new UsageError('--tcp-payload is an option of the match (-m lua), not of the target');
 		const stateName = parseStateName(String(a.state));
 		const file = String(a.file);

@@ -97,7 +97,7 @@ void nflua_abort(void);
 #define abort()		nflua_abort()
 #define free(p)		kfree(p)
 #define realloc(p, n)	krealloc((p), (n), GFP_ATOMIC)
-#define strcoll(a, b)	strcmp((a), (b))
+#define strcoll(a, b)	nflua_strcoll((a), (b))
 
 /* <signal.h> */
 typedef int sig_atomic_t;
@@ -150,6 +150,32 @@ int nflua_ccall_limit(struct lua_State *L);
 #define NFLUA_STEP_BATCH	1024
 void nflua_api_step(struct lua_State *L);
 void nflua_charge_steps(struct lua_State *L, struct nflua_cstack *g);
+
+/*
+ * Work that does not go through the API or the VM loop (src/budget.c): comparing, scanning,
+ * copying, collecting, compiling. Charged at these rates, in bytes (or stack slots) per VM
+ * instruction, measured under TCG so that no kind of work costs much more time per charged
+ * instruction than the VM loop itself (docs/kernel-lua.md). nflua_work may raise the budget
+ * error where Lua may raise one; nflua_record never raises: it charges the call running on
+ * this CPU and makes its next instruction or API call raise when the budget is gone.
+ */
+#define NFLUA_WORK_FAST		64	/* memchr, memcmp */
+#define NFLUA_WORK_SLOW		16	/* byte-at-a-time loops; bytes allocated */
+#define NFLUA_WORK_SET		4	/* bytes of a pattern's set per subject byte; formats */
+#define NFLUA_WORK_SLOTS	16	/* Lua stack slots copied */
+#define NFLUA_WORK_LEX		8	/* bytes of source compiled */
+#define NFLUA_WORK_GC		32	/* bytes of heap a full collection walks */
+#define NFLUA_WORK_NEST		16	/* instructions per C-to-Lua call level (cstack.c) */
+#define NFLUA_WORK_THROW	64	/* instructions per error raised (unwinding, messages) */
+#define NFLUA_WORK_ERRERR	16384	/* "error in error handling": the end of a handler recursion
+					 * as deep as the C stack allows (measured: 2 ms under TCG) */
+#define NFLUA_WORK_BLOCK	16	/* instructions per block allocated, and per live block a
+					 * full collection visits */
+void nflua_work(struct lua_State *L, size_t n);
+void nflua_record(size_t n);
+void nflua_thread_switch(struct lua_State *from, struct lua_State *to);
+void nflua_work_throw(struct lua_State *L, int status);
+int nflua_strcoll(const char *a, const char *b);
 
 long long nflua_numidiv(struct lua_State *L, long long a, long long b);
 long long nflua_nummod(struct lua_State *L, long long a, long long b);

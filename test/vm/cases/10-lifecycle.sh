@@ -63,7 +63,7 @@ for k in mem peak budget rules budget_hits alloc_fails queued dropped; do
 done
 
 step "a 1 MiB chunk in a state with maxalloc 32 MiB"
-run nfluactl create big --maxalloc 32M --budget 100000000
+run nfluactl create big --maxalloc 32M --budget 10000000
 awk 'BEGIN { print "local t = {}"
              for (i = 1; i <= 80000; i++) printf "t[%d]=%d\n", i, i
              print "local s = 0 for i = 1, #t do s = s + t[i] end return #t, s" }' >"$W/big.lua"

@@ -30,13 +30,15 @@ raw_execute() {
 run nfluactl create web
 
 step "while true do end: stopped by the budget in under a second"
-t0=$(ms)
 raw_execute web 'while true do end'
-t1=$(ms)
 assert_eq "${HDR%% *}" 62 "errno ETIME for a budget hit (reply '$HDR' '$BODY')"
 assert_contains "$BODY" "budget" "message names the budget"
-[ $((t1 - t0)) -lt 1000 ] || fail "budget stop took $((t1 - t0)) ms"
-echo "budget hit after $((t1 - t0)) ms"
+# the kernel's time, measured around the request alone (a shell's forks are slow under TCG)
+line=$(/test/tools/nflua-timed web 'while true do end') || fail "nflua-timed: $line"
+t=${line#* }
+t=${t%% *}
+[ "$t" -lt 1000 ] || fail "budget stop took $t ms"
+echo "budget hit after $t ms"
 expect_rc 1 nfluactl execute web -e 'while true do end'
 assert_contains "$ERR" "nfluactl: execute web: " "error prefix"
 assert_contains "$ERR" "budget" "nfluactl shows the budget message"
@@ -64,7 +66,8 @@ expect_rc 1 nfluactl execute small -e 'local x = 0 for i = 1, 10000 do x = x + i
 assert_contains "$ERR" "budget" "budget lowered again"
 expect_rc 1 nfluactl set small --budget 999
 expect_rc 1 nfluactl create tiny --budget 999
-expect_rc 1 nfluactl create huge --budget 1000000001
+expect_rc 1 nfluactl create huge --budget 10000001
+expect_rc 1 nfluactl set small --budget 10000001
 
 step "the budget cannot be dodged"
 # each runs under the default budget (100000) and must end with the budget error, quickly

@@ -21,7 +21,7 @@ raw() {
 }
 
 MAX=4194304
-run nfluactl create mem --maxalloc 4M --budget 100000000
+run nfluactl create mem --maxalloc 4M --budget 10000000
 
 for code in \
     'local t = {} for i = 1, 1000000000 do t[i] = i end' \

@@ -21,7 +21,7 @@ overflow() {
 
 # Lua-to-Lua recursion needs LUAI_MAXSTACK slots (16 MiB and their CallInfos) before "stack
 # overflow": give it the largest maxalloc and budget so neither ends it first.
-run nfluactl create deep --maxalloc 256M --budget 100000000
+run nfluactl create deep --maxalloc 256M --budget 10000000
 run nfluactl create web
 
 step "Lua recursion"
