@@ -110,6 +110,7 @@ fetch() {
     RC=0
     _t0=$(cut -d' ' -f1 /proc/uptime)
     BODY=$(nsdo "$_ns" curl -sS --max-time "$_t" "$@" 2>/tmp/.curl.err) || RC=$?
+    # shellcheck disable=SC2034 # read by the cases that source this file
     FT=$(awk -v a="$_t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }')
     CERR=$(cat /tmp/.curl.err)
 }
