@@ -3,28 +3,16 @@
 // with hosts that cannot be reached, that present another host key, or refuse the user; the
 // recap, --json, --json=stream, exit codes, retries, the retry file and --limit @file.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Dropbear, freePort } from './helpers/dropbear.mjs';
-import { BIN, mod } from './helpers/build.mjs';
+import { mod, spawnCli } from './helpers/build.mjs';
 import { runCli } from './helpers/fake.mjs';
 
 const P = await mod('core/protocol.js');
 const O = await mod('core/ops.js');
 
-function cli(args) {
-	return new Promise((resolve) => {
-		const env = { ...process.env, CI: 'true', FORCE_COLOR: '0' };
-		delete env.SSH_AUTH_SOCK;
-		const p = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-		let out = '';
-		let err = '';
-		p.stdout.on('data', (b) => (out += b));
-		p.stderr.on('data', (b) => (err += b));
-		p.on('close', (code) => resolve({ code, stdout: out, stderr: err }));
-	});
-}
+const cli = spawnCli;
 
 describe('fleet: nfluactl ping over SSH (real dropbear)', function () {
 	this.timeout(120000);

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ssh2 from 'ssh2';
-import { BIN, mod } from './helpers/build.mjs';
+import { BIN, mod, spawnCli } from './helpers/build.mjs';
 import { Dropbear, freePort } from './helpers/dropbear.mjs';
 
 const P = await mod('core/protocol.js');
@@ -18,19 +18,7 @@ const { SshTransport } = await mod('transport/ssh.js');
 const { parseHostSpec } = await mod('core/validate.js');
 const { IPTABLES_BRIDGE } = await mod('core/bridge.js');
 
-function cli(args, { stdin } = {}) {
-	return new Promise((resolve) => {
-		const env = { ...process.env, CI: 'true', FORCE_COLOR: '0' };
-		delete env.SSH_AUTH_SOCK;
-		const p = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-		let out = '';
-		let err = '';
-		p.stdout.on('data', (b) => (out += b));
-		p.stderr.on('data', (b) => (err += b));
-		p.stdin.end(stdin ?? '');
-		p.on('close', (code) => resolve({ code, stdout: out, stderr: err }));
-	});
-}
+const cli = spawnCli;
 
 // How many open file descriptors of any process point at PATH (the stand-in device's users).
 function holders(path) {
