@@ -42,7 +42,7 @@ run nfluactl destroy b
 run nfluactl destroy d
 
 step "max_mem: an allocation past it fails, the message names it; the state keeps working"
-run nfluactl create big --maxalloc 64M --budget 100000000
+run nfluactl create big --maxalloc 64M --budget 10000000
 used=$(module_stat states_mem)
 [ -n "$used" ] && [ "$used" -gt 0 ] || fail "stats has no states_mem ($used)"
 echo $((used + 4194304)) >$P/max_mem || fail "set max_mem"

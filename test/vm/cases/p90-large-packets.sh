@@ -77,7 +77,7 @@ function verdict(host)
 	return "ok"
 end
 EOF
-run nfluactl create big --maxalloc 8M --budget 50000000
+run nfluactl create big --maxalloc 8M --budget 10000000
 run nfluactl execute big /tmp/big.lua
 BIGH="X-Big: $(printf '%020000d' 0 | tr 0 x)ENDMARK"
 

@@ -160,7 +160,7 @@ static int cmd_epoll_destroy(const char *state)
 	char hdr[128];
 
 	if (call(b, "create", state, NULL, NULL) ||
-	    call(b, "create", "churn", "maxalloc=16777216", "budget=100000000"))
+	    call(b, "create", "churn", "maxalloc=16777216", "budget=10000000"))
 		return 1;
 	request(a, "receive", state, NULL, NULL);
 	ep = epoll_create1(0);
@@ -203,7 +203,7 @@ static int cmd_readers(const char *state, int nreaders)
 	if (nreaders < 2 || nreaders > 16)
 		return 2;
 	if (call(b, "create", state, NULL, NULL) ||
-	    call(b, "create", "churn", "maxalloc=16777216", "budget=100000000"))
+	    call(b, "create", "churn", "maxalloc=16777216", "budget=10000000"))
 		return 1;
 	request(a, "receive", state, NULL, NULL);
 	for (i = 0; i < nreaders; i++) {
