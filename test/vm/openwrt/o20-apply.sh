@@ -170,6 +170,11 @@ has 'diff| -return http_ua.configure{ "blocked-agent" }'
 has 'diff| +return http_ua.configure{ "other-agent" }'
 has "diff| --- a/etc/nflua/apply/web/20-list.lua"
 has "result would-change"
+# OpenWrt's busybox has no diff by default: the whole-file hunk
+expect_rc 0 env NFLUA_DIFF=whole /usr/sbin/nfluactl apply --check --diff /tmp/b2
+has "diff| +++ b/etc/nflua/apply/web/20-list.lua"
+has "diff| @@ -1,1 +1,1 @@"
+has 'diff| +return http_ua.configure{ "other-agent" }'
 assert_eq "$(snap)" "$s0" "--check changed nothing"
 assert_eq "$(marker)" still-here "the state is untouched"
 
@@ -268,6 +273,25 @@ cmp /tmp/b6/etc/nflua/apply/web/20-list.lua /etc/nflua/apply/web/20-list.lua || 
 apply 0 /tmp/b6
 assert_eq "$OUT" "nflua-apply 1
 result ok" "the router is exactly on the new policy"
+
+step "two applies at once are serialised (flock): the router ends on exactly one of them"
+/usr/sbin/nfluactl apply /tmp/b1 >/tmp/c1.out 2>&1 &
+c1=$!
+/usr/sbin/nfluactl apply /tmp/b2 >/tmp/c2.out 2>&1 &
+c2=$!
+wait $c1 || fail "first apply: $(cat /tmp/c1.out)"
+wait $c2 || fail "second apply: $(cat /tmp/c2.out)"
+assert_eq "$(tail -n 1 /tmp/c1.out)" "result changed" "first apply"
+assert_eq "$(tail -n 1 /tmp/c2.out)" "result changed" "second apply"
+case $(nfluactl list) in *"~new"*) fail "a staged state is left" ;; esac
+r1=$(/usr/sbin/nfluactl apply --check /tmp/b1 | tail -n 1)
+r2=$(/usr/sbin/nfluactl apply --check /tmp/b2 | tail -n 1)
+case "$r1 $r2" in
+"result ok result would-change" | "result would-change result ok") ;;
+*) fail "the router is on neither policy exactly ($r1, $r2)" ;;
+esac
+apply 0 /tmp/b6
+has "result changed"
 
 step "persistence: stop then start, and a flush by hand then start, restore the applied policy"
 p6=$(policy)

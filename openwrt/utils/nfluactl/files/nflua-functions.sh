@@ -731,7 +731,8 @@ f_bundle_tree() {
 
 # $1 - the staged tree: owned by root, modes 0644/0755 (the bundle's own are not kept)
 f_bundle_own() {
-	chown -R 0:0 "$1" && find "$1" -type d -exec chmod 0755 {} + && find "$1" -type f -exec chmod 0644 {} +
+	# (OpenWrt's busybox has find -exec, not -exec ... {} +)
+	chown -R 0:0 "$1" && find "$1" -type d -exec chmod 0755 {} \; && find "$1" -type f -exec chmod 0644 {} \;
 }
 
 # $1 - SOURCE (- or a directory), $2 - work dir: the bundle into $2/root. Returns 1 with $f_why.
@@ -780,6 +781,25 @@ f_files_compare() {
 	done
 }
 
+# $1 - path, $2 - old file, $3 - new file: a unified diff. busybox diff when there is one
+# (OpenWrt's busybox has none by default: CONFIG_BUSYBOX_DEFAULT_DIFF=n), else diffutils' diff,
+# else one hunk of the whole files (a valid unified diff, not a minimal one).
+# NFLUA_DIFF=whole forces the last.
+f_udiff() {
+	if [ "$NFLUA_DIFF" != whole ] && busybox diff /dev/null /dev/null >/dev/null 2>&1; then
+		busybox diff -u -L "a$1" -L "b$1" "$2" "$3"
+	elif [ "$NFLUA_DIFF" != whole ] && command -v diff >/dev/null 2>&1; then
+		diff -u -L "a$1" -L "b$1" "$2" "$3"
+	else
+		f_d_o=$(grep -c '' "$2") f_d_n=$(grep -c '' "$3")
+		echo "--- a$1"
+		echo "+++ b$1"
+		echo "@@ -$((f_d_o > 0)),$f_d_o +$((f_d_n > 0)),$f_d_n @@"
+		sed 's/^/-/' "$2"
+		sed 's/^/+/' "$3"
+	fi
+}
+
 # $1 - work dir: "diff| " lines of the files that differ (old, then new)
 f_files_diff() {
 	while read -r f_p; do
@@ -787,7 +807,7 @@ f_files_diff() {
 		[ -f "$f_new" ] || f_new=/dev/null
 		f_old=$f_p
 		[ -f "$f_old" ] || f_old=/dev/null
-		busybox diff -u -L "a$f_p" -L "b$f_p" "$f_old" "$f_new" | sed 's/^/diff| /'
+		f_udiff "$f_p" "$f_old" "$f_new" | sed 's/^/diff| /'
 	done <"$1/files"
 }
 
@@ -805,8 +825,12 @@ f_persist() {
 	cp "$f_w/root/etc/config/nflua" /etc/nflua/.config.new || return 1
 	sync
 	[ ! -d /etc/nflua/apply ] || mv /etc/nflua/apply /etc/nflua/.apply.old || return 1
-	mv /etc/nflua/.apply.new /etc/nflua/apply || return 1
-	mv /etc/nflua/.config.new /etc/config/nflua || return 1
+	if ! mv /etc/nflua/.apply.new /etc/nflua/apply || ! mv /etc/nflua/.config.new /etc/config/nflua; then
+		# the installed files as they were (the config is moved last: it is still the old one)
+		rm -rf /etc/nflua/apply
+		[ ! -d /etc/nflua/.apply.old ] || mv /etc/nflua/.apply.old /etc/nflua/apply
+		return 1
+	fi
 	rm -rf /etc/nflua/.apply.old
 	sync
 }
