@@ -274,6 +274,25 @@ apply 0 /tmp/b6
 assert_eq "$OUT" "nflua-apply 1
 result ok" "the router is exactly on the new policy"
 
+step "a leftover web~new that rules still hold (a transaction killed after its exchange)"
+run nfluactl create 'web~new'
+run nfluactl execute 'web~new' -e 'function f() return false end'
+run iptables -A INPUT -p udp --dport 9 -m lua --state 'web~new' --function f -j ACCEPT
+bundle /tmp/b7 seventh-agent
+apply 0 /tmp/b7
+has "result changed"
+get_blocked "$CLI" "http://$S4/" -A seventh-agent
+run nfluactl list
+assert_contains "$OUT" "name=web~old " "the leftover is parked as web~old"
+case $OUT in *"name=web~new "*) fail "web~new left: $OUT" ;; esac
+sys_log "web~new, left by an interrupted transaction, is now web~old" || fail "not logged"
+# by number: a rule spec naming a state is checked, and no state has that name any more
+n=$(iptables -S INPUT | grep -v '^-P' | grep -n -- '--dport 9 ' | cut -d: -f1)
+run iptables -D INPUT "$n"
+apply 0 /tmp/b6
+has "result changed"
+case $(nfluactl list) in *"~old"*) fail "web~old not destroyed once free" ;; esac
+
 step "two applies at once are serialised (flock): the router ends on exactly one of them"
 /usr/sbin/nfluactl apply /tmp/b1 >/tmp/c1.out 2>&1 &
 c1=$!

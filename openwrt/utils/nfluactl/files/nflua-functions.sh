@@ -414,13 +414,34 @@ f_destroy() {
 	done
 }
 
+# $1 - state name: NAME~new is left by an interrupted transaction (killed, power cut) and
+# rules still hold it: it becomes NAME~old, destroyed once no rule holds it (f_junk_clean, at
+# the end of every transaction, when the rules have switched to new chains)
+f_junk() {
+	grep -qx -- "$1~old" "$f_w/kernel" && { f_destroy "$1~old" || return 1; }
+	f_out=$("$NFLUA_CTL" rename "$1~new" "$1~old" 2>&1) ||
+		{ f_err "state $1: $1~new is left over and busy: $(f_msg "$f_out")"; return 1; }
+	echo "$1~old" >>"$NFLUA_RUN/junk"
+	f_log warn "state $1: $1~new, left by an interrupted transaction, is now $1~old"
+}
+
+# Destroys the leftovers no rule holds any more.
+f_junk_clean() {
+	[ -s "$NFLUA_RUN/junk" ] || return 0
+	: >"$NFLUA_RUN/junk.tmp"
+	for f_s in $(sort -u "$NFLUA_RUN/junk"); do
+		f_destroy "$f_s" || echo "$f_s" >>"$NFLUA_RUN/junk.tmp"
+	done
+	mv "$NFLUA_RUN/junk.tmp" "$NFLUA_RUN/junk"
+}
+
 # $1 - work dir, $2 - root, $3... - name max budget scripts: loads the state under NAME~new and
 # test-calls the functions its rules name. Returns 1 with the error recorded.
 f_stage() {
 	f_w=$1 f_root=$2 f_name=$3 f_max=$4 f_bud=$5
 	shift 5
 	f_tmp="$f_name~new"
-	grep -qx -- "$f_tmp" "$f_w/kernel" && { f_destroy "$f_tmp" || return 1; }
+	grep -qx -- "$f_tmp" "$f_w/kernel" && { f_destroy "$f_tmp" || f_junk "$f_name" || return 1; }
 	f_opts=
 	[ "$f_max" = - ] || f_opts="$f_opts --maxalloc $f_max"
 	[ "$f_bud" = - ] || f_opts="$f_opts --budget $f_bud"
@@ -591,6 +612,7 @@ f_finish() {
 	mv "$NFLUA_RUN/applied.tmp" "$NFLUA_RUN/applied"
 	cp "$f_w/plan/rules" "$NFLUA_RUN/rules.tmp"
 	mv "$NFLUA_RUN/rules.tmp" "$NFLUA_RUN/rules"
+	f_junk_clean
 	f_progress "done"
 }
 
@@ -665,6 +687,7 @@ f_stop() {
 		grep -qx -- "$f_s" "$f_w/kernel" && f_destroy "$f_s"
 		grep -qx -- "$f_s~new" "$f_w/kernel" && f_destroy "$f_s~new"
 	done <"$NFLUA_RUN/applied" 2>/dev/null
+	f_junk_clean
 	rm -f "$NFLUA_RUN/applied" "$NFLUA_RUN/rules"
 	rm -rf "$f_w"
 }
