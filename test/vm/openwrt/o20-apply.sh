@@ -1,5 +1,5 @@
 #!/bin/sh
-# timeout: 900
+# timeout: 1500
 # `nfluactl apply` on the router, for real (OpenWrt's procd, ubus, uci, validate_data, the real
 # nflua.ko, iptables-nft and iptables-legacy, traffic through the router): from a directory and
 # from a tar stream; re-apply is `ok` with nothing touched (state and rule counters keep going);

@@ -402,14 +402,14 @@ f_batch_run() {
 
 # ---------------------------------------------------------------- the switch
 
-# $1 - state name: destroys it, waiting a little while rules let it go (iptables-nft releases
-# a deleted rule's state after the transaction, not within it)
+# $1 - state name, $2 - attempts (default 30): destroys it, waiting a little while rules let it
+# go (iptables-nft releases a deleted rule's state after the transaction, not within it)
 f_destroy() {
 	f_x_n=0
 	while ! f_x_out=$("$NFLUA_CTL" destroy "$1" 2>&1); do
 		case $f_x_out in *"no state named"*) return 0 ;; esac
 		f_x_n=$((f_x_n + 1))
-		[ $f_x_n -lt 30 ] || { f_log warn "state $1: $(f_msg "$f_x_out")"; return 1; }
+		[ $f_x_n -lt "${2:-30}" ] || { f_log warn "state $1: $(f_msg "$f_x_out")"; return 1; }
 		sleep 0.1
 	done
 }
@@ -418,7 +418,8 @@ f_destroy() {
 # rules still hold it: it becomes NAME~old, destroyed once no rule holds it (f_junk_clean, at
 # the end of every transaction, when the rules have switched to new chains)
 f_junk() {
-	grep -qx -- "$1~old" "$f_w/kernel" && { f_destroy "$1~old" || return 1; }
+	grep -qx -- "$1~old" "$f_w/kernel" && ! f_destroy "$1~old" 1 &&
+		{ f_err "state $1: $1~new and $1~old are left over and rules hold both"; return 1; }
 	f_out=$("$NFLUA_CTL" rename "$1~new" "$1~old" 2>&1) ||
 		{ f_err "state $1: $1~new is left over and busy: $(f_msg "$f_out")"; return 1; }
 	echo "$1~old" >>"$NFLUA_RUN/junk"
@@ -430,7 +431,7 @@ f_junk_clean() {
 	[ -s "$NFLUA_RUN/junk" ] || return 0
 	: >"$NFLUA_RUN/junk.tmp"
 	for f_s in $(sort -u "$NFLUA_RUN/junk"); do
-		f_destroy "$f_s" || echo "$f_s" >>"$NFLUA_RUN/junk.tmp"
+		f_destroy "$f_s" 10 || echo "$f_s" >>"$NFLUA_RUN/junk.tmp"
 	done
 	mv "$NFLUA_RUN/junk.tmp" "$NFLUA_RUN/junk"
 }
@@ -441,7 +442,7 @@ f_stage() {
 	f_w=$1 f_root=$2 f_name=$3 f_max=$4 f_bud=$5
 	shift 5
 	f_tmp="$f_name~new"
-	grep -qx -- "$f_tmp" "$f_w/kernel" && { f_destroy "$f_tmp" || f_junk "$f_name" || return 1; }
+	grep -qx -- "$f_tmp" "$f_w/kernel" && { f_destroy "$f_tmp" 1 || f_junk "$f_name" || return 1; }
 	f_opts=
 	[ "$f_max" = - ] || f_opts="$f_opts --maxalloc $f_max"
 	[ "$f_bud" = - ] || f_opts="$f_opts --budget $f_bud"
