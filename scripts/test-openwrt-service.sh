@@ -6,8 +6,11 @@
 # rc.common, functions.sh, procd.sh, uci.sh, jshn.sh, reload_config from the pinned main
 # buildroot, and the nfluactl and nflua-policies packages made by OpenWrt's packaging in
 # scripts/feed-test.sh, unpacked with apk. The last line is "N passed, M failed".
+# fw4 (test/vm/openwrt/o20-firewall.sh): ucode and firewall4 from the pinned sources, Debian's nft.
+# Arguments after KEY go to test/vm/run.sh (e.g. --cases o20-firewall).
 set -eu
 key=${1:-6.1}
+[ $# -eq 0 ] || shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 tree=$root/build/feed/main
 pkgs=$tree/bin/packages/x86_64/nflua
@@ -57,6 +60,22 @@ install -m 0755 "$tree/package/system/procd/files/reload_config" "$x/reload_conf
 add "$x/reload_config" /usr/sbin/reload_config
 add "$tree/package/system/uci/files/lib/config/uci.sh" /usr/lib/config/uci.sh
 add "$root/test/vm/cases/p00-net.sh" /test/net.sh
+# fw4: ucode (its modules come with /usr/lib/openwrt), firewall4's files, Debian's nft
+"$root/scripts/host-deps.sh" nftables >/dev/null
+add "$rt/usr/bin/ucode" /usr/bin/ucode
+add "$rt/usr/bin/ucode" /usr/bin/utpl	# (a link to ucode upstream: it reads its name)
+add "$rt/fw4/sbin/fw4" /usr/sbin/fw4
+add "$rt/fw4/etc/init.d/firewall" /etc/init.d/firewall
+add "$rt/fw4/usr/share/firewall4" /usr/share/firewall4
+add "$rt/fw4/usr/share/ucode/fw4.uc" /usr/share/ucode/fw4.uc
+add "$rt/fw4/etc/config/firewall" /usr/share/nflua-test/firewall.default
+add /usr/sbin/nft /usr/sbin/nft
+fw4mods=()	# the nft expressions of fw4's default ruleset that are not in the base image
+for m in nft_limit nft_log nft_masq nft_nat nft_redir nft_fib_inet nft_reject_ipv4 nft_reject_ipv6; do
+	fw4mods+=(--mod "$m")
+done
+# o30-xt-conflict: a stand-in for xtables-addons' xt_LUA (test/vm/standin)
+add "$("$root/scripts/build-standin.sh" "$key")" /test/standin/xt_LUA_standin.ko
 # (paths under /usr: the image has a merged /usr, /bin, /sbin and /lib are links into it)
 "$root/scripts/build-kmod.sh" "$key" >/dev/null
 make -s -C "$root/libxt_lua" BUILD="$root/build/xt"
@@ -64,4 +83,5 @@ xtlib=/usr/lib/x86_64-linux-gnu/xtables
 exec "$root/test/vm/run.sh" "$key" --timeout 900 --ko "$root/build/kmod/$key/nflua.ko" \
 	--file "$root/build/xt/libxt_lua.so:$xtlib/libxt_lua.so" \
 	--file "$root/build/xt/libxt_LUA.so:$xtlib/libxt_LUA.so" \
-	--case-dir "$root/test/vm/openwrt" --out "$root/build/vm/openwrt-$key" "${files[@]}"
+	--case-dir "$root/test/vm/openwrt" --out "$root/build/vm/openwrt-$key" "${files[@]}" \
+	"${fw4mods[@]}" "$@"
