@@ -74,6 +74,11 @@ fw4mods=()	# the nft expressions of fw4's default ruleset that are not in the ba
 for m in nft_limit nft_log nft_masq nft_nat nft_redir nft_fib_inet nft_reject_ipv4 nft_reject_ipv6; do
 	fw4mods+=(--mod "$m")
 done
+# o40-apk: apk-tools (as OpenWrt main builds it) and the packages it installs
+"$root/scripts/openwrt-apk-pkgs.sh" "$x.apk"
+trap 'rm -rf "$x" "$x.apk"' EXIT
+add "$apk" /usr/bin/apk
+add "$x.apk" /test/apk
 # o30-xt-conflict: a stand-in for xtables-addons' xt_LUA (test/vm/standin)
 add "$("$root/scripts/build-standin.sh" "$key")" /test/standin/xt_LUA_standin.ko
 # (paths under /usr: the image has a merged /usr, /bin, /sbin and /lib are links into it)
