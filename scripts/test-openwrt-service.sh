@@ -79,13 +79,17 @@ done
 trap 'rm -rf "$x" "$x.apk"' EXIT
 add "$apk" /usr/bin/apk
 add "$x.apk" /test/apk
+# o50-opkg: opkg-lede and 24.10's packages (opkg is in the directory, with its library in rt)
+"$root/scripts/openwrt-opkg-pkgs.sh" "$x.ipk"
+trap 'rm -rf "$x" "$x.apk" "$x.ipk"' EXIT
+add "$x.ipk" /test/ipk
 # o30-xt-conflict: a stand-in for xtables-addons' xt_LUA (test/vm/standin)
 add "$("$root/scripts/build-standin.sh" "$key")" /test/standin/xt_LUA_standin.ko
 # (paths under /usr: the image has a merged /usr, /bin, /sbin and /lib are links into it)
 "$root/scripts/build-kmod.sh" "$key" >/dev/null
 make -s -C "$root/libxt_lua" BUILD="$root/build/xt"
 xtlib=/usr/lib/x86_64-linux-gnu/xtables
-exec "$root/test/vm/run.sh" "$key" --timeout 900 --ko "$root/build/kmod/$key/nflua.ko" \
+exec "$root/test/vm/run.sh" "$key" --timeout 1800 --ko "$root/build/kmod/$key/nflua.ko" \
 	--file "$root/build/xt/libxt_lua.so:$xtlib/libxt_lua.so" \
 	--file "$root/build/xt/libxt_LUA.so:$xtlib/libxt_LUA.so" \
 	--case-dir "$root/test/vm/openwrt" --out "$root/build/vm/openwrt-$key" "${files[@]}" \
