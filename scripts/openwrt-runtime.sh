@@ -1,14 +1,16 @@
 #!/bin/bash
 # openwrt-runtime.sh: builds OpenWrt's runtime for the host arch (x86_64) from the pinned
 # sources in $NFLUA_OPENWRT_SRC (default ../shared/openwrt-src): libubox (jshn), uci, ubus
-# (ubusd, ubus), ubox (validate_data), jsonpath (jsonfilter), udebug and procd, installed into
+# (ubusd, ubus), ubox (validate_data), jsonpath (jsonfilter), udebug, procd, ucode (with its fs,
+# uci and ubus modules) and firewall4's files (fw4 runs on ucode), installed into
 # build/openwrt-rt/KEY/root (KEY: a hash of the tarballs and of this script). Prints that root.
 # Binaries look for these libraries in /usr/lib/openwrt (RPATH), where the guest image has them.
 # The QEMU router image takes its binaries and libraries from there (test/vm/openwrt/).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 src=${NFLUA_OPENWRT_SRC:-$root/../shared/openwrt-src}
-names=(libubox-a75209f6 uci-5bea1357 ubus-2737da38 ubox-6f78fa49 jsonpath-f4fe702d udebug-75f39cd4 procd-3b3501ab)
+names=(libubox-a75209f6 uci-5bea1357 ubus-2737da38 ubox-6f78fa49 jsonpath-f4fe702d udebug-75f39cd4 procd-3b3501ab
+	ucode-48ed18d2 firewall4-b6e51575)
 for n in "${names[@]}"; do
 	[ -f "$src/$n.tar.gz" ] || { echo "openwrt-runtime: $src/$n.tar.gz is missing; set NFLUA_OPENWRT_SRC (see ../shared/openwrt-src/README.md: git archive of each upstream repository at its commit)" >&2; exit 1; }
 done
@@ -48,7 +50,16 @@ build() {	# $1 - name, the rest: cmake options
 	build ubox-6f78fa49 &&
 	build jsonpath-f4fe702d &&
 	build procd-3b3501ab -DCMAKE_C_FLAGS="-I$pfx/include -Wno-error -include bsd/string.h" \
-		-DCMAKE_C_STANDARD_LIBRARIES=-lbsd
+		-DCMAKE_C_STANDARD_LIBRARIES=-lbsd &&
+	# ucode: the modules fw4 uses (fs, uci, ubus, ...), looked for where the guest has them;
+	# no libnl-tiny here, so no rtnl/nl80211 (fw4 does not use them)
+	build ucode-48ed18d2 -DLIB_SEARCH_PATH='/usr/lib/openwrt/ucode/*.so:/usr/share/ucode/*.uc:./*.so:./*.uc' \
+		-DNL80211_SUPPORT=OFF -DRTNL_SUPPORT=OFF -DZLIB_SUPPORT=OFF -DDIGEST_SUPPORT=OFF \
+		-DDIGEST_SUPPORT_EXTENDED=OFF &&
+	# firewall4: ucode sources and shell, nothing to compile (/sbin/fw4, /etc/init.d/firewall,
+	# /usr/share/firewall4, /usr/share/ucode/fw4.uc, the default /etc/config/firewall)
+	mkdir -p "$out/root/fw4" && tar -xzf "$src/firewall4-b6e51575.tar.gz" -C "$out/root/fw4" \
+		--strip-components=2 --wildcards '*/root/*'
 } || { echo "openwrt-runtime: build failed, see $log" >&2; tail -n 30 "$log" >&2; exit 1; }
 touch "$out/.done"
 echo "$out/root"

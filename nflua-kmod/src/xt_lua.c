@@ -198,10 +198,45 @@ static struct xt_target xt_lua_targets[] __read_mostly = {
 	},
 };
 
+/*
+ * xtables-addons' xt_LUA (OpenWrt's kmod-ipt-lua) registers a target "LUA", revision 0, for
+ * all families. x_tables does not refuse a second registration of a name and revision: one
+ * would silently shadow the other (rules of either would run the wrong code). Refuse to load
+ * instead, before registering anything, naming the other module. (The packages declare
+ * CONFLICTS; this covers a module loaded by hand. A registration racing with ours in the
+ * window between this check and xt_register_* is not covered.)
+ */
+static int xt_lua_taken(void)
+{
+	static const u8 families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
+	size_t i;
+	int err;
+
+	/*
+	 * xt_find_revision() looks in the family's list, then in NFPROTO_UNSPEC's; it loads no
+	 * module and takes no reference (xt_find_target is not exported). 1 with err >= 0: this
+	 * exact revision is registered.
+	 */
+	for (i = 0; i < ARRAY_SIZE(families); i++) {
+		if (xt_find_revision(families[i], "LUA", 0, 1, &err) && err >= 0) {
+			pr_err("an xt target LUA revision 0 is already registered (xtables-addons' xt_LUA, kmod-ipt-lua?): not loading; unload that module first, the two cannot be loaded together\n");
+			return -EBUSY;
+		}
+		if (xt_find_revision(families[i], "lua", 0, 0, &err) && err >= 0) {
+			pr_err("an xt match lua revision 0 is already registered by another module: not loading\n");
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
 int nflua_xt_init(void)
 {
-	int err = xt_register_matches(xt_lua_matches, ARRAY_SIZE(xt_lua_matches));
+	int err = xt_lua_taken();
 
+	if (err)
+		return err;
+	err = xt_register_matches(xt_lua_matches, ARRAY_SIZE(xt_lua_matches));
 	if (err)
 		return err;
 	err = xt_register_targets(xt_lua_targets, ARRAY_SIZE(xt_lua_targets));

@@ -1,0 +1,121 @@
+#!/bin/sh
+# timeout: 600
+# The packages installed for real with apk (apk-tools v3 as OpenWrt main builds it) in the QEMU
+# router, with apk's own database: the service then runs from what apk installed, not from
+# files copied by the harness. nfluactl and nflua-policies are OpenWrt's packaging's .apk files
+# (scripts/feed-test.sh main); kmod-nflua, iptables-mod-nflua and libc are metadata-only
+# stand-ins (scripts/openwrt-apk-pkgs.sh: the kmod and the extensions need OpenWrt's SDK; the
+# guest has the module and the extensions of `make`). Install (post-install: uci-defaults, enable,
+# start), upgrade to 0.1.0-r2 keeping the edited /etc/config/nflua, removal (pre-deinstall:
+# service stopped, rules and states gone, the fw4 include unregistered).
+. /test/lib.sh
+. /test/net.sh
+
+wait_for() {
+	_n=$(($1 * 5))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || return 1
+		sleep 0.2
+	done
+}
+ours_left() { { iptables -S; ip6tables -S; } 2>/dev/null | grep -c NFLUA; }
+jumps() { "$1" -S FORWARD 2>/dev/null | grep -c -- '-j NFLUA-'; }
+ours_once() {
+	assert_eq "$(jumps iptables)" 1 "$1: one IPv4 jump into our chain"
+	assert_eq "$(jumps ip6tables)" 1 "$1: one IPv6 jump into our chain"
+}
+blocked_all() {
+	get_blocked "$CLI" "http://$S4/" -A blocked-agent
+	get_blocked "$CLI" "http://[$S6]/" -A blocked-agent
+	get_ok "$CLI" "http://$S4/" -A friendly-agent
+}
+# (--force-non-repository: the guest's root is a ramfs, which apk sees as lost at reboot)
+apk() { /usr/bin/apk --allow-untrusted --no-network --force-non-repository "$@"; }
+installed() { apk info -v 2>/dev/null | grep -qx "$1"; }
+
+net_init
+net_pair 4 4
+serve "$SRV" 80
+
+step "OpenWrt runtime: syslogd, ubusd, procd (not PID 1)"
+mkdir -p /var/run /var/lock /var/state /tmp/run /etc/config /etc/rc.d
+touch /etc/config/firewall
+uci -q delete firewall.nflua && uci commit firewall	# (an earlier case's include)
+busybox syslogd -n -O /tmp/syslog &
+/sbin/ubusd &
+wait_for 10 test -S /var/run/ubus/ubus.sock || fail "ubusd does not listen"
+/sbin/procd -S >/tmp/procd.log 2>&1 &
+wait_for 10 sh -c 'ubus list service | grep -qx service' || fail "procd did not register 'service' on ubus"
+
+step "the harness's copies of our files out: only apk puts them back"
+rm -rf /usr/sbin/nfluactl /etc/init.d/nflua /etc/config/nflua /etc/uci-defaults/95-nflua \
+	/usr/lib/nflua /usr/share/nflua /etc/nflua /etc/rc.d/*nflua /lib/apk /etc/apk
+[ ! -e /usr/sbin/nfluactl ] || fail "nfluactl still there"
+
+step "apk add: the packages and their dependencies"
+run apk add --initdb /test/apk/*.apk
+printf '%s\n' "$OUT"
+for p in nfluactl-0.1.0-r1 nflua-policies-0.1.0-r1 kmod-nflua-0.1.0-r1 iptables-mod-nflua-0.1.0-r1; do
+	installed "$p" || fail "$p is not installed: $(apk info -v 2>&1)"
+done
+grep -qx /usr/sbin/nfluactl /lib/apk/packages/nfluactl.list || fail "apk's list of nfluactl lacks /usr/sbin/nfluactl"
+[ -x /usr/sbin/nfluactl ] && [ -x /etc/init.d/nflua ] && [ -f /etc/config/nflua ] ||
+	fail "nfluactl's files are not installed"
+[ -f /usr/share/nflua/policies/http_ua.lua ] || fail "nflua-policies' files are not installed"
+step "post-install: uci-defaults ran (and is gone), the service is enabled and started"
+run uci get firewall.nflua.path
+assert_eq "$OUT" /usr/lib/nflua/firewall.include "the fw4 include is registered"
+[ ! -e /etc/uci-defaults/95-nflua ] || fail "uci-defaults script left behind"
+ls /etc/rc.d/S*nflua >/dev/null 2>&1 || fail "not enabled: $(ls /etc/rc.d)"
+run ubus call service list '{"name":"nflua"}'
+assert_contains "$OUT" '"nflua"' "procd knows the service"
+
+step "the conffile edited: a state and a rule; restart -> verdicts"
+cat >/etc/nflua/apk-list.lua <<'LUA'
+return http_ua.configure{ "blocked-agent" }
+LUA
+uci -q batch <<'UCI' || fail "uci batch"
+set nflua.apk=state
+add_list nflua.apk.script=/usr/share/nflua/policies/http_ua.lua
+add_list nflua.apk.script=/etc/nflua/apk-list.lua
+set nflua.apk_ua=rule
+set nflua.apk_ua.family=any
+set nflua.apk_ua.chain=forward
+set nflua.apk_ua.match='-p tcp --dport 80'
+set nflua.apk_ua.tcp_payload=1
+set nflua.apk_ua.state=apk
+set nflua.apk_ua.function=http_ua_match
+set nflua.apk_ua.target=DROP
+commit nflua
+UCI
+run /etc/init.d/nflua restart
+ours_once "after the restart"
+blocked_all
+
+step "upgrade to 0.1.0-r2: the edited /etc/config/nflua is kept, the service keeps filtering"
+run apk add /test/apk/upgrade/nfluactl-0.1.0-r2.apk
+printf '%s\n' "$OUT"
+installed nfluactl-0.1.0-r2 || fail "nfluactl not upgraded: $(apk info -v 2>&1)"
+run uci get nflua.apk_ua.state
+assert_eq "$OUT" apk "our rule section survived the upgrade"
+[ -f /etc/config/nflua.apk-new ] || fail "the packaged config was not set aside as nflua.apk-new"
+ours_once "after the upgrade"
+blocked_all
+
+step "apk del nfluactl: pre-deinstall stops the service; rules, states and the include gone"
+cp /usr/sbin/nfluactl /tmp/nfluactl.saved
+run apk del nfluactl
+printf '%s\n' "$OUT"
+installed nfluactl-0.1.0-r2 && fail "nfluactl still installed"
+[ ! -e /etc/init.d/nflua ] || fail "/etc/init.d/nflua left behind"
+[ ! -e /usr/sbin/nfluactl ] || fail "/usr/sbin/nfluactl left behind"
+ls /etc/rc.d/*nflua >/dev/null 2>&1 && fail "rc.d link left behind: $(ls /etc/rc.d)"
+assert_eq "$(ours_left)" 0 "no chain or jump of ours"
+run /tmp/nfluactl.saved list
+assert_eq "$OUT" "" "no state left"
+get_ok "$CLI" "http://$S4/" -A blocked-agent
+expect_fail uci -q get firewall.nflua
+run ubus call service list '{"name":"nflua"}'
+case $OUT in *'"nflua"'*) fail "procd still has the service: $OUT" ;; esac

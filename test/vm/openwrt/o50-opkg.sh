@@ -1,0 +1,122 @@
+#!/bin/sh
+# timeout: 600
+# OpenWrt 24.10's way: the packages installed for real with opkg (opkg-lede from the pinned
+# source) in the QEMU router, with opkg's own status and info files; the service then runs from
+# what opkg installed. nfluactl and nflua-policies are 24.10's packaging's .ipk files
+# (scripts/feed-test.sh 24.10); kmod-nflua, iptables-mod-nflua and libc are metadata-only
+# stand-ins (scripts/openwrt-opkg-pkgs.sh). The guest's /lib/functions.sh is main's (it knows
+# both opkg's and apk's file lists). Install (postinst: uci-defaults, enable, start), upgrade
+# to 0.1.0-r2 keeping the edited /etc/config/nflua, removal (prerm: service stopped, rules and
+# states gone, the fw4 include unregistered).
+. /test/lib.sh
+. /test/net.sh
+
+wait_for() {
+	_n=$(($1 * 5))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || return 1
+		sleep 0.2
+	done
+}
+ours_left() { { iptables -S; ip6tables -S; } 2>/dev/null | grep -c NFLUA; }
+jumps() { "$1" -S FORWARD 2>/dev/null | grep -c -- '-j NFLUA-'; }
+ours_once() {
+	assert_eq "$(jumps iptables)" 1 "$1: one IPv4 jump into our chain"
+	assert_eq "$(jumps ip6tables)" 1 "$1: one IPv6 jump into our chain"
+}
+blocked_all() {
+	get_blocked "$CLI" "http://$S4/" -A blocked-agent
+	get_blocked "$CLI" "http://[$S6]/" -A blocked-agent
+	get_ok "$CLI" "http://$S4/" -A friendly-agent
+}
+opkg() { /test/ipk/opkg "$@"; }
+installed() { opkg list-installed 2>/dev/null | grep -qx "$1 - $2"; }
+
+net_init
+net_pair 5 5
+serve "$SRV" 80
+
+step "OpenWrt runtime: syslogd, ubusd, procd (not PID 1)"
+mkdir -p /var/run /var/lock /var/state /tmp/run /etc/config /etc/rc.d
+touch /etc/config/firewall
+uci -q delete firewall.nflua && uci commit firewall	# (an earlier case's include)
+busybox syslogd -n -O /tmp/syslog &
+/sbin/ubusd &
+wait_for 10 test -S /var/run/ubus/ubus.sock || fail "ubusd does not listen"
+/sbin/procd -S >/tmp/procd.log 2>&1 &
+wait_for 10 sh -c 'ubus list service | grep -qx service' || fail "procd did not register 'service' on ubus"
+
+step "the harness's copies of our files out: only opkg puts them back"
+rm -rf /usr/sbin/nfluactl /etc/init.d/nflua /etc/config/nflua /etc/uci-defaults/95-nflua \
+	/usr/lib/nflua /usr/share/nflua /etc/nflua /etc/rc.d/*nflua /lib/apk /etc/apk /usr/lib/opkg /etc/opkg.conf
+[ ! -e /usr/sbin/nfluactl ] || fail "nfluactl still there"
+
+step "opkg install: the packages and their dependencies"
+printf 'dest root /\nlists_dir ext /var/opkg-lists\narch all 1\narch noarch 1\narch x86_64 10\n' >/etc/opkg.conf
+mkdir -p /usr/lib/opkg/info /var/opkg-lists
+run opkg install /test/ipk/*.ipk
+printf '%s\n' "$OUT"
+for p in nfluactl nflua-policies kmod-nflua iptables-mod-nflua; do
+	installed "$p" 0.1.0-r1 || fail "$p is not installed: $(opkg list-installed 2>&1)"
+done
+grep -qx /usr/sbin/nfluactl /usr/lib/opkg/info/nfluactl.list || fail "opkg's list of nfluactl lacks /usr/sbin/nfluactl"
+[ -x /usr/sbin/nfluactl ] && [ -x /etc/init.d/nflua ] && [ -f /etc/config/nflua ] ||
+	fail "nfluactl's files are not installed"
+[ -f /usr/share/nflua/policies/http_ua.lua ] || fail "nflua-policies' files are not installed"
+step "postinst: uci-defaults ran (and is gone), the service is enabled and started"
+run uci get firewall.nflua.path
+assert_eq "$OUT" /usr/lib/nflua/firewall.include "the fw4 include is registered"
+[ ! -e /etc/uci-defaults/95-nflua ] || fail "uci-defaults script left behind"
+ls /etc/rc.d/S*nflua >/dev/null 2>&1 || fail "not enabled: $(ls /etc/rc.d)"
+run ubus call service list '{"name":"nflua"}'
+assert_contains "$OUT" '"nflua"' "procd knows the service"
+
+step "the conffile edited: a state and a rule; restart -> verdicts"
+cat >/etc/nflua/opkg-list.lua <<'LUA'
+return http_ua.configure{ "blocked-agent" }
+LUA
+uci -q batch <<'UCI' || fail "uci batch"
+set nflua.opkg=state
+add_list nflua.opkg.script=/usr/share/nflua/policies/http_ua.lua
+add_list nflua.opkg.script=/etc/nflua/opkg-list.lua
+set nflua.opkg_ua=rule
+set nflua.opkg_ua.family=any
+set nflua.opkg_ua.chain=forward
+set nflua.opkg_ua.match='-p tcp --dport 80'
+set nflua.opkg_ua.tcp_payload=1
+set nflua.opkg_ua.state=opkg
+set nflua.opkg_ua.function=http_ua_match
+set nflua.opkg_ua.target=DROP
+commit nflua
+UCI
+run /etc/init.d/nflua restart
+ours_once "after the restart"
+blocked_all
+
+step "upgrade to 0.1.0-r2: the edited /etc/config/nflua is kept, the service keeps filtering"
+run opkg install /test/ipk/upgrade/nfluactl_0.1.0-r2_all.ipk
+printf '%s\n%s\n' "$OUT" "$ERR"
+installed nfluactl 0.1.0-r2 || fail "nfluactl not upgraded: $(opkg list-installed 2>&1)"
+run uci get nflua.opkg_ua.state
+assert_eq "$OUT" opkg "our rule section survived the upgrade"
+[ -f /etc/config/nflua-opkg ] || fail "the packaged config was not set aside as nflua-opkg"
+ours_once "after the upgrade"
+blocked_all
+
+step "opkg remove nfluactl: prerm stops the service; rules, states and the include gone"
+cp /usr/sbin/nfluactl /tmp/nfluactl.saved
+run opkg remove nfluactl
+printf '%s\n' "$OUT"
+installed nfluactl 0.1.0-r2 && fail "nfluactl still installed"
+[ ! -e /etc/init.d/nflua ] || fail "/etc/init.d/nflua left behind"
+[ ! -e /usr/sbin/nfluactl ] || fail "/usr/sbin/nfluactl left behind"
+ls /etc/rc.d/*nflua >/dev/null 2>&1 && fail "rc.d link left behind: $(ls /etc/rc.d)"
+assert_eq "$(ours_left)" 0 "no chain or jump of ours"
+run /tmp/nfluactl.saved list
+assert_eq "$OUT" "" "no state left"
+get_ok "$CLI" "http://$S4/" -A blocked-agent
+expect_fail uci -q get firewall.nflua
+run ubus call service list '{"name":"nflua"}'
+case $OUT in *'"nflua"'*) fail "procd still has the service: $OUT" ;; esac
