@@ -7,7 +7,8 @@
 # Environment: BENCH_SECONDS and BENCH_PACKETS (a measurement ends after either, default 4 s and
 # 1000000), BENCH_ROUNDS (default 3),
 # BENCH_STATES (states for the list figure, default 1000), BENCH_SMOKE=1 (a short run that only
-# checks that the bench works: build/bench-smoke/, nothing committed is written).
+# checks that the bench works: build/bench-smoke/, nothing committed is written), BENCH_BEFORE
+# (the medians file of another run, e.g. of an older module, shown beside: BENCH_BEFORE_LABEL).
 set -eu -o pipefail
 key=${1:-6.1}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -94,9 +95,16 @@ ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) 
 	echo "dropped), median of the rounds; ratio = rate / rate with no rule, same traffic, same CPU count."
 	echo "busy% is the guest's CPU use during the measurement (all CPUs)."
 	echo
-	echo "| config | CPUs | packets/s | ratio | busy% | rounds |"
-	echo "|---|---|---|---|---|---|"
-	awk '{ r = $6; for (i = 7; i <= NF; i++) r = r " " $i; printf "| %s | %d | %d | %.3f | %d | %s |\n", $1, $2, $3, $4, $5, r }' "$out/medians-$key.txt"
+	if [ -n "${BENCH_BEFORE:-}" ]; then
+		echo "\"before\" is the ratio of the same bench on ${BENCH_BEFORE_LABEL:-an earlier build} (its medians: \`$(basename "$BENCH_BEFORE")\`)."
+		echo
+	fi
+	echo "| config | CPUs | packets/s | ratio | before | busy% | rounds |"
+	echo "|---|---|---|---|---|---|---|"
+	awk 'FNR == NR { b[$1 " " $2] = $4; next }
+		{ r = $6; for (i = 7; i <= NF; i++) r = r " " $i
+		  printf "| %s | %d | %d | %.3f | %s | %d | %s |\n", $1, $2, $3, $4, ($1 " " $2) in b ? b[$1 " " $2] : "-", $5, r }' \
+		"${BENCH_BEFORE:-/dev/null}" "$out/medians-$key.txt"
 	echo
 	echo "Control plane (wall time in the guest, nfluactl on the router):"
 	echo

@@ -142,23 +142,31 @@ while [ "$r" -le "$ROUNDS" ]; do
         for ct in $CONFIGS; do
             c=${ct%%:*} traffic=${ct#*:}
             rules "$c"
-            a=$(rx) t0=$(now) s0=$(cpustat)
+            a0=$(rx)
             ip netns exec c1 trafgen -o eth0 -i "/tmp/$traffic.cfg" --cpus "$cpus" -n "$NPKT" -q -C --no-sock-mem >/tmp/trafgen.log 2>&1 &
             pid=$!
-            # until it has sent NPKT packets or SECS seconds have passed
-            i=0
-            while kill -0 "$pid" 2>/dev/null && [ "$i" -lt $((SECS * 5)) ]; do
-                sleep 0.2
+            # the window opens at trafgen's first packets (its start-up is not the router's
+            # work) and closes at the last sample taken while it ran: after SECS seconds, or
+            # when it stops (NPKT sent, or its TX ring failed with EAGAIN under load)
+            a=$(rx) i=0
+            while [ "$(rx)" = "$a" ] && [ "$i" -lt 100 ] && kill -0 "$pid" 2>/dev/null; do
+                sleep 0.1
                 i=$((i + 1))
             done
-            b=$(rx) t1=$(now) s1=$(cpustat)
+            a=$(rx) t0=$(now) s0=$(cpustat)
+            b=$a t1=$t0 s1=$s0 i=0
+            while kill -0 "$pid" 2>/dev/null && [ "$i" -lt $((SECS * 5)) ]; do
+                sleep 0.2
+                b=$(rx) t1=$(now) s1=$(cpustat)
+                i=$((i + 1))
+            done
             kill -INT "$pid" 2>/dev/null
-            # its TX ring's last flush can fail with EAGAIN: what counts is what was handled
-            wait "$pid" || true
+            wait "$pid" || echo "  ($c: trafgen: $(grep -v -e '^$' -e Running /tmp/trafgen.log | tail -n 1))"
+            [ "$t1" != "$t0" ] || t1=$(awk -v t="$t0" 'BEGIN { print t + 0.01 }')
             echo "$s0 $s1" | awk -v c="$c" -v tr="$traffic" -v cpus="$cpus" -v r="$r" -v n=$((b - a)) -v a="$t0" -v b="$t1" \
                 '{ busy = $4 - $2 > 0 ? 100 * ($3 - $1) / ($4 - $2) : 0
                    printf "BENCH %s %s %d %d %d %d %.2f %.0f\n", c, tr, cpus, r, n / (b - a), n, b - a, busy }'
-            [ $((b - a)) -gt 0 ] || fail "$c: no packet reached the router"
+            [ $(($(rx) - a0)) -gt 0 ] || fail "$c: no packet reached the router"
         done
     done
     r=$((r + 1))
