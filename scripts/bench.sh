@@ -92,7 +92,7 @@ ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) 
 	echo
 	echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
 	echo "- command: \`BENCH_SECONDS=$seconds BENCH_PACKETS=$packets BENCH_ROUNDS=$rounds BENCH_STATES=$states make bench KERNEL=$key\`"
-	echo "- machine: $(nproc) host CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1) (shared with other jobs: ratios are the figures to read)"
+	echo "- machine: $(nproc) host CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1) (shared with other jobs; load average $(cut -d' ' -f1-3 /proc/loadavg) when this was written: the rates move with the host's load, read the ratios, and more rounds than one)"
 	echo "- kernel: Debian $key ($(sed -n 's/.*booting \([^ ]*\).*/\1/p' "$out/run-$key.log" | head -n 1)), guest $(cat "$out/guest-$key.txt")"
 	echo "- QEMU: $(qemu-system-x86_64 --version | head -n 1), TCG (no KVM)"
 	echo
@@ -130,6 +130,7 @@ ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) 
 	target "a 1 MiB script loaded (nfluactl execute), seconds" "$(ctl load-1048576)" "<" 1
 	echo
 	echo "Per-CPU states are not built yet (no per-CPU configuration is measured)."
+	[ -z "${BENCH_NOTE:-}" ] || { echo; echo "$BENCH_NOTE"; }
 	echo
 	echo "![ratios to no rule](results.png)"
 } >"$res/results.md"
