@@ -106,10 +106,10 @@ ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) 
 	fi
 	echo "| config | CPUs | packets/s | ratio | before | busy% | rounds |"
 	echo "|---|---|---|---|---|---|---|"
-	awk 'FNR == NR { b[$1 " " $2] = $4; next }
+	awk -v before="${BENCH_BEFORE:-}" 'BEGIN { if (before != "") while ((getline l < before) > 0) { split(l, f, " "); b[f[1] " " f[2]] = f[4] } }
 		{ r = $6; for (i = 7; i <= NF; i++) r = r " " $i
 		  printf "| %s | %d | %d | %.3f | %s | %d | %s |\n", $1, $2, $3, $4, ($1 " " $2) in b ? b[$1 " " $2] : "-", $5, r }' \
-		"${BENCH_BEFORE:-/dev/null}" "$out/medians-$key.txt"
+		"$out/medians-$key.txt"
 	echo
 	echo "Control plane (wall time in the guest, nfluactl on the router):"
 	echo
