@@ -11,8 +11,8 @@
 #   make demo       boot a QEMU router; this host's nfluactl provisions it over SSH (a Lua state,
 #                   the User-Agent policy, an iptables rule); a browser's request is served,
 #                   curl's is blocked
-#   make bench      forwarding rate through xt_string and Lua rules, as ratios to no rule, in
-#                   the QEMU router (build/bench/$(KERNEL).txt)
+#   make bench      packet rates through xt_string and Lua rules, as ratios to no rule, in
+#                   the QEMU router, and control-plane times (bench/results.md, results.png)
 #   make test-arch ARCH=arm64|armhf|mipsel   cross-build nflua.ko and the extensions for a router
 #                   arch and run the VM suite on Debian's kernel of that arch (QEMU, TCG)
 #   make test-debug the whole VM suite on the debug kernel (KEY 6.1-debug: Debian's

@@ -47,26 +47,25 @@ function dns_qname.listed(labels)
 	return false
 end
 
--- the labels of the first question of the DNS message M (lower case), or nil
-function dns_qname.question(m)
-	local n = #m
+-- The labels of the first question (lower case) of the DNS message in PKT whose byte i
+-- (1-based) is packet byte b + i, N bytes long; or nil. Reads the header fields and label
+-- lengths with pkt:unpack where they lie (no copy of the message) and stops at the first byte
+-- that rules the packet out; only the labels are copied.
+function dns_qname.question(pkt, b, n)
 	if n < 17 then		-- 12-byte header, root name, type, class
 		return nil
 	end
-	local flags = m:byte(3)
-	if flags >= 128 or (flags // 8) % 16 ~= 0 then	-- QR set (a response), or not QUERY
-		return nil
-	end
-	local qd1, qd2 = m:byte(5, 6)
-	if qd1 == 0 and qd2 == 0 then
-		return nil
+	local unpack = pkt.unpack
+	local _, flags, _, qdcount = unpack(pkt, ">I2BBI2", b + 1)
+	if flags >= 128 or (flags // 8) % 16 ~= 0 or qdcount == 0 then	-- QR set (a response),
+		return nil						-- not QUERY, no question
 	end
 	local labels, p, total = {}, 13, 0
 	while true do
-		local len = m:byte(p)
-		if not len then
+		if p > n then
 			return nil
 		end
+		local len = unpack(pkt, "B", b + p)
 		if len == 0 then
 			break
 		end
@@ -77,7 +76,7 @@ function dns_qname.question(m)
 		if total > 255 or p + len > n then
 			return nil
 		end
-		local label = m:sub(p + 1, p + len)
+		local label = pkt:bytes(b + p + 1, b + p + len)
 		if label:find("[\0%.]") then
 			return nil
 		end
@@ -91,15 +90,16 @@ function dns_qname.question(m)
 end
 
 function dns_qname_match(pkt)
-	local m
-	if pkt.protocol == 17 and pkt.dport == 53 then
-		m = pkt:payload(1, 512)
-	elseif pkt.protocol == 6 and pkt.dport == 53 then
-		m = pkt:payload(3, 514)		-- DNS over TCP: a 16-bit length first
-	else
+	local b, n = pkt.payloadoff, pkt.payloadlen
+	if pkt.protocol == 6 and pkt.dport == 53 then
+		b, n = b + 2, n - 2			-- DNS over TCP: a 16-bit length first
+	elseif pkt.protocol ~= 17 or pkt.dport ~= 53 then
 		return false
 	end
-	local labels = dns_qname.question(m)
+	if n > 512 then
+		n = 512
+	end
+	local labels = dns_qname.question(pkt, b, n)
 	if not labels then
 		return false
 	end

@@ -36,13 +36,19 @@ function tls_sni.configure(entries)
 	return n
 end
 
+-- NAME: lower case, no final dot. One table lookup for an exact entry; the suffixes only when
+-- there are any (each dot position makes a string).
 function tls_sni.listed(name)
 	if tls_sni.exact[name] then
 		return true
 	end
+	local suffix = tls_sni.suffix
+	if next(suffix) == nil then
+		return false
+	end
 	local pos = name:find(".", 1, true)
 	while pos do
-		if tls_sni.suffix[name:sub(pos + 1)] then
+		if suffix[name:sub(pos + 1)] then
 			return true
 		end
 		pos = name:find(".", pos + 1, true)
@@ -50,82 +56,77 @@ function tls_sni.listed(name)
 	return false
 end
 
--- big-endian 16-bit value at i, or nil past the end
-local function u16(s, i)
-	local a, b = s:byte(i, i + 1)
-	if not b then
+-- The host_name of the ClientHello that begins PKT's TCP payload, or nil. Reads the few bytes
+-- it needs with pkt:unpack at computed offsets (no copy of the payload) and stops at the first
+-- byte that rules the packet out; only the name itself is copied. Positions below are 1-based
+-- in the payload; payload byte i is packet byte b + i.
+function tls_sni.server_name(pkt)
+	local n = pkt.payloadlen
+	if n < 9 then
 		return nil
 	end
-	return a * 256 + b
-end
-
--- the host_name of a ClientHello in S (a TCP payload), or nil
-function tls_sni.server_name(s)
-	local n = #s
-	-- record: type 22 (handshake), version 3.x, 16-bit length
-	if n < 9 or s:byte(1) ~= 22 or s:byte(2) ~= 3 then
-		return nil
+	if n > 16384 then
+		n = 16384				-- a record's most: the rest is another record
 	end
-	local reclen = u16(s, 4)
-	if reclen < 4 then
+	local unpack, b = pkt.unpack, pkt.payloadoff
+	-- record: type 22 (handshake), version 3.x, 16-bit length; handshake: type 1
+	-- (ClientHello), 24-bit length
+	local rtype, major, _, reclen, htype, hlen = unpack(pkt, ">BBBI2BI3", b + 1)
+	if rtype ~= 22 or major ~= 3 or reclen < 4 or htype ~= 1 then
 		return nil
 	end
 	local stop = 5 + reclen			-- one past the record
 	if stop > n + 1 then
 		stop = n + 1				-- the rest may be in later segments
 	end
-	-- handshake: type 1 (ClientHello), 24-bit length
-	if s:byte(6) ~= 1 then
-		return nil
-	end
-	local h1, h2, h3 = s:byte(7, 9)
-	local hend = 10 + h1 * 65536 + h2 * 256 + h3
-	if hend < stop then
-		stop = hend
+	if 10 + hlen < stop then
+		stop = 10 + hlen
 	end
 	local p = 10 + 2 + 32				-- client_version, random
 	if p >= stop then
 		return nil
 	end
-	local sid = s:byte(p)			-- session id
+	local sid = unpack(pkt, "B", b + p)		-- session id
 	if sid > 32 then
 		return nil
 	end
 	p = p + 1 + sid
-	local cs = u16(s, p)				-- cipher suites
-	if not cs or cs < 2 or cs % 2 ~= 0 then
+	if p + 1 > n then
+		return nil
+	end
+	local cs = unpack(pkt, ">I2", b + p)	-- cipher suites
+	if cs < 2 or cs % 2 ~= 0 then
 		return nil
 	end
 	p = p + 2 + cs
 	if p >= stop then
 		return nil
 	end
-	local comp = s:byte(p)			-- compression methods
+	local comp = unpack(pkt, "B", b + p)	-- compression methods
 	if comp < 1 then
 		return nil
 	end
 	p = p + 1 + comp
-	local extlen = u16(s, p)			-- extensions
-	if not extlen then
+	if p + 1 > n then
 		return nil
 	end
+	local eend = p + 2 + unpack(pkt, ">I2", b + p)	-- extensions
 	p = p + 2
-	local eend = p + extlen
 	if eend < stop then
 		stop = eend
 	end
 	while p + 4 <= stop do
-		local etype, elen = u16(s, p), u16(s, p + 2)
+		local etype, elen = unpack(pkt, ">I2I2", b + p)
 		p = p + 4
 		if etype == 0 then
 			-- server_name: list length, then (type, length, name) entries
-			local lend = p + 2 + (u16(s, p) or 0)
+			local lend = p + 2 + (p + 1 <= n and unpack(pkt, ">I2", b + p) or 0)
 			if lend > p + elen then
 				return nil
 			end
 			local q = p + 2
 			while q + 3 <= lend and q + 3 <= stop do
-				local ntype, nlen = s:byte(q), u16(s, q + 1)
+				local ntype, nlen = unpack(pkt, ">BI2", b + q)
 				q = q + 3
 				if q + nlen > lend or q + nlen > stop then
 					return nil
@@ -134,7 +135,7 @@ function tls_sni.server_name(s)
 					if nlen == 0 or nlen > 255 then
 						return nil
 					end
-					return s:sub(q, q + nlen - 1)
+					return pkt:payload(q, q + nlen - 1)
 				end
 				q = q + nlen
 			end
@@ -146,11 +147,14 @@ function tls_sni.server_name(s)
 end
 
 function tls_sni_match(pkt)
-	local name = tls_sni.server_name(pkt:payload(1, 16384))
+	local name = tls_sni.server_name(pkt)
 	if not name then
 		return false
 	end
-	name = name:lower():gsub("%.$", "")
+	name = name:lower()
+	if name:byte(-1) == 46 then			-- a final dot
+		name = name:sub(1, -2)
+	end
 	return tls_sni.listed(name)
 end
 

@@ -1,39 +1,156 @@
 #!/bin/bash
-# bench.sh [KEY]: forwarding rate through FORWARD rules in the QEMU router (test/vm/bench), each
-# configuration as a ratio to the no-rule baseline measured in the same VM run. Absolute numbers
-# depend on the machine (TCG here); the ratios are what to compare. Writes build/bench/KEY.txt.
-# Environment: BENCH_PACKETS (sent per measurement, default 60000), BENCH_ROUNDS (default 3).
+# bench.sh [KEY]: packet rates through FORWARD rules in the QEMU router (test/vm/bench), each
+# configuration as a ratio to the no-rule baseline of the same traffic and CPU count, measured
+# in the same VM run; then control-plane times. Absolute numbers depend on the machine (TCG
+# here); the ratios are what to compare. Writes build/bench/KEY.txt, and bench/results.md with
+# bench/results.png (a gnuplot chart) unless BENCH_SMOKE is set.
+# Environment: BENCH_SECONDS and BENCH_PACKETS (a measurement ends after either, default 4 s and
+# 1000000), BENCH_ROUNDS (default 3),
+# BENCH_STATES (states for the list figure, default 1000), BENCH_SMOKE=1 (a short run that only
+# checks that the bench works: build/bench-smoke/, nothing committed is written), BENCH_BEFORE
+# (the medians file of another run, e.g. of an older module, shown beside: BENCH_BEFORE_LABEL),
+# BENCH_NO_RUN=1 (only the report, from the last run's output; the same variables as that run).
 set -eu -o pipefail
 key=${1:-6.1}
 root=$(cd "$(dirname "$0")/.." && pwd)
-out=$root/build/bench
+if [ -n "${BENCH_SMOKE:-}" ]; then
+	out=$root/build/bench-smoke
+	: "${BENCH_PACKETS:=300}" "${BENCH_ROUNDS:=1}" "${BENCH_STATES:=5}"
+else
+	out=$root/build/bench
+	"$root/scripts/host-deps.sh" gnuplot-nox >/dev/null
+fi
 mkdir -p "$out"
+packets=${BENCH_PACKETS:-1000000} rounds=${BENCH_ROUNDS:-3} states=${BENCH_STATES:-1000}
+seconds=${BENCH_SECONDS:-4}
 
 # test-kernel.sh puts trafgen (and its libraries) and policies/ into the image
 files=(--file "$root/test/vm/cases/p00-net.sh:/test/p00-net.sh")
 
-"$root/scripts/test-kernel.sh" "$key" --case-dir "$root/test/vm/bench" --out "$out/vm-$key" \
-	--mod dummy --mod xt_string --mod ts_bm --mod xt_connmark --timeout 1200 \
-	--append "nflua_bench_packets=${BENCH_PACKETS:-60000} nflua_bench_rounds=${BENCH_ROUNDS:-3}" \
-	"${files[@]}" | tee "$out/run-$key.log"
+if [ -z "${BENCH_NO_RUN:-}" ]; then
+	"$root/scripts/test-kernel.sh" "$key" --case-dir "$root/test/vm/bench" --out "$out/vm-$key" \
+		--mod dummy --mod xt_string --mod ts_bm --mod xt_connmark --timeout 3600 \
+		--append "nflua_bench_packets=$packets nflua_bench_rounds=$rounds nflua_bench_states=$states nflua_bench_seconds=$seconds" \
+		"${files[@]}" | tee "$out/run-$key.log"
+	grep -q "NFLUA-RESULT b10-pps PASS" "$out/vm-$key/result.log" || { echo "bench: the VM run failed" >&2; exit 1; }
+elif ! grep -q "NFLUA-RESULT b10-pps PASS" "$out/vm-$key/result.log"; then
+	echo "bench: the last VM run did not finish: reporting what it measured" >&2
+fi
 
-# BENCH <config> <round> <pps> ... -> median pps per config, ratio to "none"
 tr -d '\r' <"$out/vm-$key/result.log" | sed -n 's/^  | BENCH //p' >"$out/raw-$key.txt"
-{
-	echo "nflua bench, kernel $key ($(date -u +%Y-%m-%dT%H:%MZ)); forwarded TLS ClientHello segments/s, median of rounds"
-	awk '
-		{ v[$1] = v[$1] " " $3; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
-		function median(s,    a, k, i, j, t) {
-			k = split(s, a, " ")
-			for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-			return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+tr -d '\r' <"$out/vm-$key/result.log" | sed -n 's/^  | CTRL //p' >"$out/ctrl-$key.txt"
+tr -d '\r' <"$out/vm-$key/result.log" | sed -n 's/^  | guest: //p' | head -n 1 >"$out/guest-$key.txt"
+
+# BENCH <config> <traffic> <cpus> <round> <pps> <packets> <seconds> <busy%> -> one line per
+# config and CPU count: median pps, ratio to the baseline of its traffic ("drop" has the
+# size of "tls"), median busy %, the rounds
+awk '
+	{ k = $1 " " $3; v[k] = v[k] " " $5; u[k] = u[k] " " $8; tr[$1] = $2
+	  if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+	function median(s,    a, k, i, j, t) {
+		k = split(s, a, " ")
+		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			split(order[i], f, " "); c = f[1]; cpus = f[2]
+			t = tr[c] == "drop" ? "tls" : tr[c]
+			base = median(v["none-" t " " cpus])
+			m = median(v[order[i]])
+			printf "%s %d %d %.3f %d %s\n", c, cpus, m, base ? m / base : 0, median(u[order[i]]), v[order[i]]
 		}
-		END {
-			base = median(v["none"])
-			printf "%-12s %10s %8s   %s\n", "config", "pps", "ratio", "rounds"
-			for (i = 1; i <= n; i++) {
-				m = median(v[order[i]])
-				printf "%-12s %10d %8.3f  %s\n", order[i], m, base ? m / base : 0, v[order[i]]
-			}
-		}' "$out/raw-$key.txt"
+	}' "$out/raw-$key.txt" >"$out/medians-$key.txt"
+
+{
+	echo "nflua bench, kernel $key ($(date -u +%Y-%m-%dT%H:%MZ)); packets the router handled/s, median of $rounds rounds"
+	printf "%-12s %4s %10s %8s %6s   %s\n" config cpus pps ratio busy% rounds
+	awk '{ r = ""; for (i = 6; i <= NF; i++) r = r " " $i; printf "%-12s %4d %10d %8.3f %6d  %s\n", $1, $2, $3, $4, $5, r }' "$out/medians-$key.txt"
+	awk '{ printf "%-24s %8.2f s\n", $1, $2 }' "$out/ctrl-$key.txt"
 } | tee "$out/$key.txt"
+
+[ -n "${BENCH_SMOKE:-}" ] && exit 0
+
+# ---- bench/results.md and bench/results.png ----
+res=$root/bench
+mkdir -p "$res"
+val() { awk -v c="$1" -v n="$2" -v f="$3" '$1 == c && $2 == n { print $f }' "$out/medians-$key.txt"; }
+ctl() { awk -v w="$1" '$1 == w { print $2 }' "$out/ctrl-$key.txt"; }
+# target LABEL VALUE OP LIMIT: a table row, met / not met
+target() {
+	local st
+	if [ -z "$2" ]; then st="not measured"
+	elif awk -v a="$2" -v b="$4" -v op="$3" 'BEGIN { exit !(op == ">=" ? a >= b : a < b) }'; then st=met
+	else st="not met"; fi
+	printf '| %s | %s | %s %s | %s |\n' "$1" "${2:--}" "$3" "$4" "$st"
+}
+ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print ""; else printf "%.2f", a / b }'; }
+{
+	echo "# nflua bench results"
+	echo
+	echo "Made by \`make bench\` (scripts/bench.sh, test/vm/bench/b10-pps.sh); do not edit by hand."
+	echo
+	echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+	echo "- command: \`BENCH_SECONDS=$seconds BENCH_PACKETS=$packets BENCH_ROUNDS=$rounds BENCH_STATES=$states make bench KERNEL=$key\`"
+	echo "- machine: $(nproc) host CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1) (shared with other jobs; load average $(cut -d' ' -f1-3 /proc/loadavg) when this was written: the rates move with the host's load, read the ratios, and more rounds than one)"
+	echo "- kernel: Debian $key ($(sed -n 's/.*booting \([^ ]*\).*/\1/p' "$out/run-$key.log" | head -n 1)), guest $(cat "$out/guest-$key.txt")"
+	echo "- QEMU: $(qemu-system-x86_64 --version | head -n 1), TCG (no KVM)"
+	echo
+	echo "Rates are packets the router handled per second (received on its client side, forwarded or"
+	echo "dropped), median of the rounds; ratio = rate / rate with no rule, same traffic, same CPU count."
+	echo "busy% is the guest's CPU use during the measurement (all CPUs)."
+	echo
+	if [ -n "${BENCH_BEFORE:-}" ]; then
+		echo "\"before\" is the ratio of the same bench on ${BENCH_BEFORE_LABEL:-an earlier build} (its medians: \`$(basename "$BENCH_BEFORE")\`)."
+		echo
+	fi
+	echo "| config | CPUs | packets/s | ratio | before | busy% | rounds |"
+	echo "|---|---|---|---|---|---|---|"
+	awk -v before="${BENCH_BEFORE:-}" 'BEGIN { if (before != "") while ((getline l < before) > 0) { split(l, f, " "); b[f[1] " " f[2]] = f[4] } }
+		{ r = $6; for (i = 7; i <= NF; i++) r = r " " $i
+		  printf "| %s | %d | %d | %.3f | %s | %d | %s |\n", $1, $2, $3, $4, ($1 " " $2) in b ? b[$1 " " $2] : "-", $5, r }' \
+		"$out/medians-$key.txt"
+	echo
+	echo "Control plane (wall time in the guest, nfluactl on the router):"
+	echo
+	echo "| operation | seconds |"
+	echo "|---|---|"
+	awk '{ printf "| %s | %.2f |\n", $1, $2 }' "$out/ctrl-$key.txt"
+	echo
+	echo "## Targets (issue 15)"
+	echo
+	echo "| target | measured | wanted | |"
+	echo "|---|---|---|---|"
+	target "\`-m lua\` reading \`pkt.dport\`, ratio to no rule (1 CPU)" "$(val lua-dport 1 4)" ">=" 0.93
+	target "1-needle User-Agent check in Lua / one xt_string rule (1 CPU)" "$(ratio_of "$(val lua-ua1 1 3)" "$(val string1 1 3)")" ">=" 0.8
+	target "1,000-entry blocklist in Lua / 1,000 xt_string rules (1 CPU)" "$(ratio_of "$(val lua-ua1000 1 3)" "$(val string1000 1 3)")" ">=" 5
+	target "the talk's SNI benchmark (1,000 names, every packet dropped), ratio to no rule (1 CPU)" "$(val lua-sni 1 4)" ">=" 0.6
+	target "the same behind the connmark cache, ratio to no rule (1 CPU)" "$(val lua-sni-cm 1 4)" ">=" 0.95
+	target "per-CPU states on 2 vCPUs / one shared state on 2 vCPUs" "" ">=" 1.8
+	target "a 1 MiB script loaded (nfluactl execute), seconds" "$(ctl load-1048576)" "<" 1
+	echo
+	echo "Per-CPU states are not built yet (no per-CPU configuration is measured)."
+	[ -z "${BENCH_NOTE:-}" ] || { echo; echo "$BENCH_NOTE"; }
+	echo
+	echo "![ratios to no rule](results.png)"
+} >"$res/results.md"
+
+# the chart: ratio per configuration, one bar per CPU count
+awk '{ r[$1 " " $2] = $4; if (!($1 in s)) { s[$1] = 1; o[++n] = $1 } }
+	END { for (i = 1; i <= n; i++) printf "%s %s %s\n", o[i], (o[i] " 1") in r ? r[o[i] " 1"] : "NaN", (o[i] " 2") in r ? r[o[i] " 2"] : "NaN" }' \
+	"$out/medians-$key.txt" >"$out/chart-$key.dat"
+gnuplot <<EOF
+set terminal pngcairo size 1000,520 font "sans,10"
+set output "$res/results.png"
+set title "nflua bench, kernel $key under TCG: rate as a ratio to no rule (median of $rounds rounds)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set ylabel "ratio to no rule"
+set grid ytics
+set xtics rotate by -30
+set key top right
+plot "$out/chart-$key.dat" using 2:xtic(1) title "1 CPU", "" using 3 title "2 CPUs"
+EOF
+echo "bench: $res/results.md, $res/results.png"

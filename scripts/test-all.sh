@@ -66,6 +66,15 @@ for key in ${keys[@]+"${keys[@]}"}; do
 	tally "kernel $key" "$root/build/test-$key.log"
 	echo "=== kernel $key: $(($(date +%s) - start)) s"
 done
+# the bench, tiny (a few hundred packets, one round): it must keep working; numbers are not checked
+echo "=== bench smoke (kernel 6.1)"
+start=$(date +%s)
+rm -f "$root/build/test-bench.log"
+BENCH_SMOKE=1 "$root/scripts/bench.sh" 6.1 >"$root/build/test-bench.log" 2>&1 ||
+	echo "0 passed, 1 failed" >>"$root/build/test-bench.log"	# also when the VM run passed
+tail -n 25 "$root/build/test-bench.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+tally "bench smoke" "$root/build/test-bench.log"
+echo "=== bench smoke: $(($(date +%s) - start)) s"
 if [ "$arch" = debug ]; then
 	echo "=== debug kernel (this run's turn)"
 	start=$(date +%s)

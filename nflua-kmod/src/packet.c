@@ -21,10 +21,12 @@
 #include "lauxlib.h"
 
 #include "packet.h"
+#include "state.h"
 #include "tcpreply.h"
 
 #define NFLUA_PACKET_MT		"nflua.packet"
-#define NFLUA_PACKET_KEY	"nflua.packet.object"
+/* the registry key of the state's packet object: a light userdata, found without a string */
+static const char nflua_packet_key;
 
 bool nflua_packet_init(struct nflua_packet *p, struct sk_buff *skb,
 		       const struct xt_action_param *par)
@@ -90,9 +92,14 @@ bool nflua_packet_has_tcp_payload(const struct nflua_packet *p)
 	return p->proto == IPPROTO_TCP && p->l4ok && p->payoff < p->len;
 }
 
+/* The state has one packet object: comparing addresses is the type check (luaL_checkudata,
+ * the registry lookup by name, only to word the error). */
 static struct nflua_packet *nflua_checkpacket(lua_State *L)
 {
-	struct nflua_packet **pp = luaL_checkudata(L, 1, NFLUA_PACKET_MT);
+	struct nflua_packet **pp = lua_touserdata(L, 1);
+
+	if (unlikely(!pp || pp != nflua_state_of(L)->pkt))
+		pp = luaL_checkudata(L, 1, NFLUA_PACKET_MT);
 
 	if (!*pp)
 		luaL_error(L, "packet used outside its call");
@@ -159,14 +166,88 @@ static int nflua_packet_payload(lua_State *L)
  * pkt:unpack(fmt [, pos]): string.unpack over the packet from the network header, pos 1-based.
  * Copies only the bytes the format needs (formats of fixed size only).
  */
+#define NFLUA_UNPACK_FAST	16	/* integers a format may hold for the fast path */
+
+/*
+ * The fast path of pkt:unpack, for formats of integers only ('<', '>', '=', ' ', b B h H
+ * i[n] I[n] j J l L T with n 1..8): decodes straight from the packet's bytes, with no copy
+ * into a Lua string and no call into the string library. Returns the count of results
+ * pushed, or -1 for a format it does not take (the general path then handles it, errors
+ * included; nothing was pushed).
+ */
+static int nflua_unpack_fast(lua_State *L, struct nflua_packet *p, const char *fmt, size_t flen,
+			     lua_Integer pos)
+{
+	struct { u8 size; bool sign, little; } opt[NFLUA_UNPACK_FAST];
+	unsigned int n = 0, total = 0, i, k;
+	bool little = !IS_ENABLED(CONFIG_CPU_BIG_ENDIAN);	/* Lua's default: native */
+	u8 _buf[NFLUA_UNPACK_FAST * 8];
+	const u8 *b;
+	size_t f;
+
+	for (f = 0; f < flen; f++) {
+		char c = fmt[f];
+		unsigned int size;
+
+		switch (c) {
+		case ' ': continue;
+		case '<': little = true; continue;
+		case '>': little = false; continue;
+		case '=': little = !IS_ENABLED(CONFIG_CPU_BIG_ENDIAN); continue;
+		case 'b': case 'B': size = 1; break;
+		case 'h': case 'H': size = 2; break;
+		case 'j': case 'J': case 'l': case 'L': case 'T': size = 8; break;
+		case 'i': case 'I':
+			size = 4;
+			if (f + 1 < flen && fmt[f + 1] >= '1' && fmt[f + 1] <= '8' &&
+			    !(f + 2 < flen && fmt[f + 2] >= '0' && fmt[f + 2] <= '9'))
+				size = fmt[++f] - '0';
+			else if (f + 1 < flen && fmt[f + 1] >= '0' && fmt[f + 1] <= '9')
+				return -1;	/* a size the general path checks */
+			break;
+		default:
+			return -1;
+		}
+		if (n == NFLUA_UNPACK_FAST)
+			return -1;
+		opt[n].size = size;
+		opt[n].sign = c >= 'a';
+		opt[n].little = little;
+		total += size;
+		n++;
+	}
+	if (n == 0 || total > (lua_Integer)p->len - (pos - 1))
+		return -1;	/* the general path words the error */
+	b = skb_header_pointer(p->skb, p->nhoff + pos - 1, total, _buf);
+	if (!b)
+		return -1;
+	luaL_checkstack(L, n + 1, "too many results");
+	for (i = 0; i < n; i++) {
+		u64 v = 0;
+
+		for (k = 0; k < opt[i].size; k++)
+			v |= (u64)b[opt[i].little ? k : opt[i].size - 1 - k] << (8 * k);
+		if (opt[i].sign && opt[i].size < 8 && (v >> (8 * opt[i].size - 1)) & 1)
+			v |= ~(u64)0 << (8 * opt[i].size);
+		lua_pushinteger(L, (lua_Integer)v);
+		b += opt[i].size;
+	}
+	lua_pushinteger(L, pos + total);
+	return n + 1;
+}
+
 static int nflua_packet_unpack(lua_State *L)
 {
 	struct nflua_packet *p = nflua_checkpacket(L);
 	lua_Integer pos = luaL_optinteger(L, 3, 1), size;
-
-	luaL_checkstring(L, 2);	/* the format */
+	size_t flen;
+	const char *fmt = luaL_checklstring(L, 2, &flen);
+	int n;
 
 	luaL_argcheck(L, pos >= 1 && pos <= (lua_Integer)p->len + 1, 3, "initial position out of packet");
+	n = nflua_unpack_fast(L, p, fmt, flen, pos);
+	if (n >= 0)
+		return n;
 	lua_settop(L, 2);
 	lua_pushvalue(L, lua_upvalueindex(1));	/* string.packsize */
 	lua_pushvalue(L, 2);
@@ -307,40 +388,101 @@ static int nflua_packet_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg nflua_packet_methods[] = {
-	{ "bytes", nflua_packet_bytes },
-	{ "payload", nflua_packet_payload },
-	{ "mark", nflua_packet_mark },
-	{ "connmark", nflua_packet_connmark },
-	{ "reset", nflua_packet_reset },
-	{ "tcpreply", nflua_packet_tcpreply },
-	{ NULL, NULL }
-};
-
-/* Fields: pkt.family, .protocol, .src, .dst, .sport, .dport, .l4off, .payloadoff, .payloadlen */
+/* Fields: pkt.family, .protocol, .src, .dst, .sport, .dport, .l4off, .payloadoff, .payloadlen;
+ * methods: bytes, payload, unpack, mark, connmark, reset, tcpreply. Found by length and
+ * bytes, with no table lookup: this runs for every field a script reads. */
 static int nflua_packet_index(lua_State *L)
 {
 	struct nflua_packet *p = nflua_checkpacket(L);
-	const char *k = luaL_checkstring(L, 2);
+	size_t len;
+	const char *k = luaL_checklstring(L, 2, &len);
 
-	if (lua_getfield(L, lua_upvalueindex(1), k) != LUA_TNIL)
-		return 1;	/* a method */
-	if (strcmp(k, "family") == 0)
-		lua_pushinteger(L, p->family);
-	else if (strcmp(k, "protocol") == 0)
-		lua_pushinteger(L, p->proto);
-	else if (strcmp(k, "src") == 0 || strcmp(k, "dst") == 0)
-		nflua_pushaddr(L, p, k[0] == 's');
-	else if (strcmp(k, "sport") == 0 || strcmp(k, "dport") == 0)
-		nflua_pushport(L, p, k[0] == 's');
-	else if (strcmp(k, "l4off") == 0)
-		lua_pushinteger(L, p->l4off);
-	else if (strcmp(k, "payloadoff") == 0)
-		lua_pushinteger(L, p->payoff);
-	else if (strcmp(k, "payloadlen") == 0)
-		lua_pushinteger(L, p->l4ok ? p->len - p->payoff : 0);
-	else
-		lua_pushnil(L);
+#define NFLUA_IS(lit)	(len == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
+	switch (k[0]) {
+	case 'd':
+		if (NFLUA_IS("dport"))
+			return nflua_pushport(L, p, false);
+		if (NFLUA_IS("dst"))
+			goto addr;
+		break;
+	case 's':
+		if (NFLUA_IS("sport"))
+			return nflua_pushport(L, p, true);
+		if (NFLUA_IS("src"))
+			goto addr;
+		break;
+	case 'f':
+		if (NFLUA_IS("family")) {
+			lua_pushinteger(L, p->family);
+			return 1;
+		}
+		break;
+	case 'p':
+		if (NFLUA_IS("payload")) {
+			lua_pushcfunction(L, nflua_packet_payload);
+			return 1;
+		}
+		if (NFLUA_IS("protocol")) {
+			lua_pushinteger(L, p->proto);
+			return 1;
+		}
+		if (NFLUA_IS("payloadoff")) {
+			lua_pushinteger(L, p->payoff);
+			return 1;
+		}
+		if (NFLUA_IS("payloadlen")) {
+			lua_pushinteger(L, p->l4ok ? p->len - p->payoff : 0);
+			return 1;
+		}
+		break;
+	case 'l':
+		if (NFLUA_IS("l4off")) {
+			lua_pushinteger(L, p->l4off);
+			return 1;
+		}
+		break;
+	case 'u':
+		if (NFLUA_IS("unpack")) {
+			lua_pushvalue(L, lua_upvalueindex(1));
+			return 1;
+		}
+		break;
+	case 'b':
+		if (NFLUA_IS("bytes")) {
+			lua_pushcfunction(L, nflua_packet_bytes);
+			return 1;
+		}
+		break;
+	case 'm':
+		if (NFLUA_IS("mark")) {
+			lua_pushcfunction(L, nflua_packet_mark);
+			return 1;
+		}
+		break;
+	case 'c':
+		if (NFLUA_IS("connmark")) {
+			lua_pushcfunction(L, nflua_packet_connmark);
+			return 1;
+		}
+		break;
+	case 'r':
+		if (NFLUA_IS("reset")) {
+			lua_pushcfunction(L, nflua_packet_reset);
+			return 1;
+		}
+		break;
+	case 't':
+		if (NFLUA_IS("tcpreply")) {
+			lua_pushcfunction(L, nflua_packet_tcpreply);
+			return 1;
+		}
+		break;
+	}
+#undef NFLUA_IS
+	lua_pushnil(L);
+	return 1;
+addr:
+	nflua_pushaddr(L, p, k[0] == 's');
 	return 1;
 }
 
@@ -349,14 +491,12 @@ struct nflua_packet **nflua_packet_openlib(lua_State *L)
 	struct nflua_packet **pp;
 
 	luaL_newmetatable(L, NFLUA_PACKET_MT);
-	luaL_newlib(L, nflua_packet_methods);
 	/* unpack works through the string library as it was at creation */
 	lua_getglobal(L, "string");
 	lua_getfield(L, -1, "packsize");
 	lua_getfield(L, -2, "unpack");
 	lua_pushcclosure(L, nflua_packet_unpack, 2);
-	lua_setfield(L, -3, "unpack");
-	lua_pop(L, 1);
+	lua_remove(L, -2);
 	lua_pushcclosure(L, nflua_packet_index, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, nflua_packet_len);
@@ -370,11 +510,11 @@ struct nflua_packet **nflua_packet_openlib(lua_State *L)
 	pp = lua_newuserdatauv(L, sizeof(*pp), 0);
 	*pp = NULL;
 	luaL_setmetatable(L, NFLUA_PACKET_MT);
-	lua_setfield(L, LUA_REGISTRYINDEX, NFLUA_PACKET_KEY);	/* anchored: never collected */
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &nflua_packet_key);	/* anchored: never collected */
 	return pp;
 }
 
 void nflua_packet_push(lua_State *L)
 {
-	lua_getfield(L, LUA_REGISTRYINDEX, NFLUA_PACKET_KEY);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &nflua_packet_key);
 }

@@ -15,6 +15,10 @@
 #include "lua.h"
 #include "lauxlib.h"
 #include "lualib.h"
+#include "lstate.h"
+#include "lobject.h"
+#include "lgc.h"
+#include "ltable.h"
 
 #include "nflua.h"
 #include "state.h"
@@ -244,36 +248,36 @@ static int nflua_pcall_trampoline(lua_State *L)
 	return c->fn(L, c->ctx);
 }
 
-int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nflua_reply *reply)
+/* Opens a call: the budget's count and backstop, the C stack's limits, the count hook; pushes
+ * the message handler at base + 1. */
+static void nflua_call_begin(struct nflua_state *s, lua_State *L)
 {
-	struct nflua_pcall c = { .fn = fn, .ctx = ctx };
-	struct nflua_state *outer;
-	lua_State *L = s->L;
-	int base = lua_gettop(L);
-	const char *msg;
-	size_t len;
-	int status, err;
-
-	if (!L) {
-		if (reply)
-			nflua_reply_error(reply, ENOENT, "state '%s' was destroyed", s->name);
-		return ENOENT;
-	}
 	s->used = 0;
 	s->exhausted = false;
 	s->deadline = jiffies + msecs_to_jiffies(NFLUA_CALL_MAX_MS);
 	nflua_cstack_enter(&s->cstack);
 	lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, s->hook_step);
 	lua_pushcfunction(L, nflua_msgh);
-	lua_pushcfunction(L, nflua_pcall_trampoline);
-	lua_pushlightuserdata(L, &c);
+}
+
+/* Runs what is above the message handler at base + 1 (a function and nargs arguments) as a
+ * protected call; on success leaves nres results above base, else leaves the stack at base and
+ * words the error for 'reply' (or the log). */
+static int nflua_call_run(struct nflua_state *s, lua_State *L, int base, int nargs, int nres,
+			  struct nflua_reply *reply)
+{
+	struct nflua_state *outer;
+	const char *msg;
+	size_t len;
+	int status, err;
+
 	outer = nflua_budget_enter(s);
-	status = lua_pcall(L, 1, 0, base + 1);
+	status = lua_pcall(L, nargs, nres, base + 1);
 	nflua_budget_leave(s, outer);
 	s->calls++;
 	s->stack_peak = max(s->stack_peak, s->cstack.entry - s->cstack.lowest);
 	if (status == LUA_OK) {
-		lua_settop(L, base);
+		lua_remove(L, base + 1);	/* the message handler */
 		return reply ? reply->err : 0;
 	}
 	s->errors++;
@@ -299,6 +303,26 @@ int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nfl
 		nflua_reply_error_str(reply, err, msg, len);
 	else
 		nflua_reply_error(reply, err, "error object is not a string");
+	lua_settop(L, base);
+	return err;
+}
+
+int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nflua_reply *reply)
+{
+	struct nflua_pcall c = { .fn = fn, .ctx = ctx };
+	lua_State *L = s->L;
+	int base, err;
+
+	if (!L) {
+		if (reply)
+			nflua_reply_error(reply, ENOENT, "state '%s' was destroyed", s->name);
+		return ENOENT;
+	}
+	base = lua_gettop(L);
+	nflua_call_begin(s, L);
+	lua_pushcfunction(L, nflua_pcall_trampoline);
+	lua_pushlightuserdata(L, &c);
+	err = nflua_call_run(s, L, base, 1, 0, reply);
 	lua_settop(L, base);
 	return err;
 }
@@ -398,20 +422,105 @@ static const struct {
 	{ "reset", NF_DROP },	/* and a TCP reset (xt_lua.c) */
 };
 
-static int nflua_packet_fn(lua_State *L, void *ctx)
+/*
+ * The function a rule calls, without looking its name up for every packet: each entry of
+ * s->fn_cache remembers the node of the globals table that holds the name. The node is
+ * valid while the table keeps the same node array (same address and size: a rehash makes a
+ * new one) and the node still holds the name as a live key. A reassignment writes the new
+ * value into that same node, so the value read there is always the global's current value;
+ * a removal leaves nil there (or a dead key, after a collection), and a rehash moves the key:
+ * both send the call to the full lookup, which refills the entry. The name is anchored in the
+ * registry so that its address cannot be a new string's.
+ */
+static const char nflua_fn_anchor;
+
+static bool nflua_fn_cached(lua_State *L, struct nflua_state *s, const char *name)
 {
-	struct nflua_packet_call *c = ctx;
-	struct nflua_state *s = nflua_state_of(L);
+	Table *g = hvalue(&hvalue(&G(L)->l_registry)->array[LUA_RIDX_GLOBALS - 1]);
+	struct nflua_fn_cache *e;
+
+	for (e = s->fn_cache; e < s->fn_cache + ARRAY_SIZE(s->fn_cache); e++) {
+		const Node *n = e->slot;
+
+		if (e->name != name)
+			continue;
+		if (e->nodes != g->node || e->lsize != g->lsizenode ||
+		    keytt(n) != ctb(LUA_VSHRSTR) || keyval(n).gc != e->key ||
+		    !ttisfunction(gval(n)))
+			return false;
+		lua_pushnil(L);
+		setobj2s(L, L->top.p - 1, gval(n));
+		return true;
+	}
+	return false;
+}
+
+/* The full lookup; leaves the global on the stack and fills an entry for it. */
+static int nflua_fn_lookup(lua_State *L, struct nflua_state *s, const char *name)
+{
+	Table *g = hvalue(&hvalue(&G(L)->l_registry)->array[LUA_RIDX_GLOBALS - 1]);
+	struct nflua_fn_cache *e = NULL;
+	const TValue *v;
+	TString *key;
 	size_t i;
 
-	if (lua_getglobal(L, c->function) != LUA_TFUNCTION)
-		return luaL_error(L, "no function '%s' in state '%s'", c->function, s->name);
-	nflua_packet_push(L);
-	lua_call(L, 1, 1);
+	if (lua_getglobal(L, name) != LUA_TFUNCTION)
+		return LUA_TNIL;
+	lua_pushstring(L, name);
+	key = tsvalue(s2v(L->top.p - 1));
+	if (key->tt != LUA_VSHRSTR) {
+		lua_pop(L, 1);
+		return LUA_TFUNCTION;	/* a long name: looked up every time */
+	}
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &nflua_fn_anchor) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &nflua_fn_anchor);
+	}
+	lua_pushvalue(L, -2);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, -3);	/* anchor[name] = true */
+	lua_pop(L, 2);
+	v = luaH_getshortstr(g, key);
+	if (isabstkey(v))
+		return LUA_TFUNCTION;	/* not a node of the hash part */
+	for (i = 0; i < ARRAY_SIZE(s->fn_cache); i++)
+		if (s->fn_cache[i].name == name)
+			e = &s->fn_cache[i];
+	if (!e) {
+		e = &s->fn_cache[s->fn_cache_next];
+		s->fn_cache_next = (s->fn_cache_next + 1) % ARRAY_SIZE(s->fn_cache);
+	}
+	e->name = name;
+	e->key = key;
+	e->nodes = g->node;
+	e->lsize = g->lsizenode;
+	e->slot = (const Node *)v;	/* a node's value is its first member */
+	return LUA_TFUNCTION;
+}
+
+void nflua_state_forget_function(struct nflua_state *s, const char *function)
+{
+	size_t i;
+
+	spin_lock_bh(&s->lock);
+	for (i = 0; i < ARRAY_SIZE(s->fn_cache); i++)
+		if (s->fn_cache[i].name == function)
+			s->fn_cache[i].name = NULL;
+	spin_unlock_bh(&s->lock);
+}
+
+/* The function's result, on top of the stack, as c->verdict; raises nothing (it also runs
+ * outside a protected call). */
+static void nflua_packet_result(lua_State *L, struct nflua_state *s, struct nflua_packet_call *c)
+{
+	size_t i;
+
 	if (!c->target) {
 		if (lua_isboolean(L, -1) || lua_isnil(L, -1)) {
 			c->verdict = lua_toboolean(L, -1);
-			return 0;
+			return;
 		}
 		c->verdict = -1;
 	} else if (lua_type(L, -1) == LUA_TSTRING) {
@@ -422,7 +531,7 @@ static int nflua_packet_fn(lua_State *L, void *ctx)
 				c->verdict = nflua_verdicts[i].verdict;
 				if (i == 3)
 					c->p->verdict_reset = true;
-				return 0;
+				return;
 			}
 		}
 	}
@@ -431,15 +540,52 @@ static int nflua_packet_fn(lua_State *L, void *ctx)
 	pr_notice_ratelimited("%s: %s returned %s %s, not %s\n", s->name, c->function,
 			      luaL_typename(L, -1), lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "",
 			      c->target ? "a verdict" : "a boolean");
+}
+
+/* The call when the function is not in the cache: its lookup may allocate (and so fail). */
+static int nflua_packet_fn(lua_State *L, void *ctx)
+{
+	struct nflua_packet_call *c = ctx;
+	struct nflua_state *s = nflua_state_of(L);
+
+	if (nflua_fn_lookup(L, s, c->function) != LUA_TFUNCTION)
+		return luaL_error(L, "no function '%s' in state '%s'", c->function, s->name);
+	nflua_packet_push(L);
+	lua_call(L, 1, 1);
+	nflua_packet_result(L, s, c);
 	return 0;
 }
 
+/*
+ * A packet's call. With the function in the cache, the function itself is the protected
+ * call (no C function around it): finding it and pushing the packet cannot fail, and neither
+ * can reading the result.
+ */
 static int nflua_state_packet(struct nflua_state *s, struct nflua_packet_call *c)
 {
+	lua_State *L;
+	int base, err;
+
 	spin_lock_bh(&s->lock);
-	if (s->L) {
+	L = s->L;
+	if (L) {
 		*s->pkt = c->p;
-		if (nflua_state_pcall(s, nflua_packet_fn, c, NULL)) {
+		base = lua_gettop(L);
+		nflua_call_begin(s, L);
+		if (nflua_fn_cached(L, s, c->function)) {
+			nflua_packet_push(L);
+			err = nflua_call_run(s, L, base, 1, 1, NULL);
+			if (!err)
+				nflua_packet_result(L, s, c);
+		} else {
+			struct nflua_pcall pc = { .fn = nflua_packet_fn, .ctx = c };
+
+			lua_pushcfunction(L, nflua_pcall_trampoline);
+			lua_pushlightuserdata(L, &pc);
+			err = nflua_call_run(s, L, base, 1, 0, NULL);
+		}
+		lua_settop(L, base);
+		if (err) {
 			c->verdict = c->target ? XT_CONTINUE : -1;
 			c->p->failed = true;
 		}

@@ -41,6 +41,15 @@ struct nflua_state {
 	u64 calls, errors, budget_hits, alloc_fails;
 	u64 matches, bad_results;	/* packet path: true results, results of the wrong type */
 	struct nflua_packet **pkt;	/* binding of the state's packet object */
+	/* where the rules' functions sit in the globals table (state.c, nflua_fn_cache) */
+	struct nflua_fn_cache {
+		const char *name;	/* a rule's function name: its address is the rule's */
+		const void *key;	/* the interned name (TString), anchored in the registry */
+		const void *nodes;	/* the globals table's node array when found */
+		const void *slot;	/* the name's node in it */
+		u8 lsize;		/* the array's log2 size then */
+	} fn_cache[4];
+	unsigned int fn_cache_next;	/* the entry a miss replaces */
 	atomic_t rules;			/* iptables rules using this state; raised under the
 					 * registry mutex, so destroy sees every new rule */
 	struct nflua_channel chan;	/* what scripts send to user space */
@@ -71,6 +80,9 @@ int nflua_state_match(struct nflua_state *s, const char *function, struct nflua_
 /* Target: the verdict FUNCTION(pkt) returned (docs/lua-api.md), XT_CONTINUE on any error. */
 unsigned int nflua_state_target(struct nflua_state *s, const char *function,
 				struct nflua_packet *p);
+/* A rule that calls FUNCTION goes away: forget where its copy of the name led (the address
+ * may be another rule's later). */
+void nflua_state_forget_function(struct nflua_state *s, const char *function);
 
 /* budget.c: the current call's accounting across threads and library work */
 struct nflua_state *nflua_budget_enter(struct nflua_state *s);

@@ -78,6 +78,7 @@ static void xt_lua_mt_destroy(const struct xt_mtdtor_param *par)
 {
 	const struct xt_lua_info *info = par->matchinfo;
 
+	nflua_state_forget_function(info->priv, info->function);
 	nflua_netns_rule_put(info->priv);
 }
 
@@ -85,6 +86,7 @@ static void xt_lua_tg_destroy(const struct xt_tgdtor_param *par)
 {
 	const struct xt_lua_info *info = par->targinfo;
 
+	nflua_state_forget_function(info->priv, info->function);
 	nflua_netns_rule_put(info->priv);
 }
 

@@ -1,30 +1,47 @@
 #!/bin/sh
-# Forwarding rate through FORWARD rules, each configuration against the same baseline in the same
-# VM (scripts/bench.sh turns the lines into ratios). trafgen in a client namespace sends TLS
-# ClientHello segments (SNI www.example.net, never blocked: every packet is forwarded) at full
-# speed through the router to a dummy interface (trafgen's sending also runs the router's
-# softirq work); the rate is what the router forwarded per second while trafgen sent its
-# NPKT packets. Configurations, in rounds (the median of the rounds is reported):
-#   none        no rule (the baseline)
-#   string1     one xt_string rule (-m string --algo bm)
-#   string10    ten xt_string rules
-#   lua-dport   a Lua match that only reads pkt.dport (the cost of a call)
-#   lua-find    a Lua match that searches the payload (pkt:payload():find)
-#   lua-sni     policies/tls_sni.lua with a 10-name list (parses the ClientHello)
-#   lua-sni-cm  the same behind a connmark cache (the Lua rule sees only unmarked packets)
-# Output lines: "BENCH <config> <round> <pps> <packets> <seconds>".
-# timeout: 600
+# Packet rate through FORWARD rules, each configuration against the no-rule baseline of the same
+# traffic and the same CPU count, in the same VM (scripts/bench.sh turns the lines into ratios,
+# bench/results.md and a chart). trafgen in a client namespace sends TCP segments at full speed
+# through the router to a dummy interface; its sending also runs the router's softirq work, so
+# the rate is what the router handled: packets received on its client-side interface per second
+# (forwarded or dropped by a rule) while trafgen sent its NPKT packets, on 1 CPU (one trafgen) and
+# on 2 CPUs (trafgen --cpus 2: two senders, each CPU running the rules for its own).
+# Traffic:
+#   tls   a TLS ClientHello to port 443, SNI www.allowed.net (in no list: forwarded)
+#   drop  the same with SNI www.example.net, which the 1,000-name list holds (dropped)
+#   http  an HTTP GET to port 80 with a browser's User-Agent (in no list: forwarded)
+# Configurations (traffic):
+#   none-tls, none-http   no rule (the baselines)
+#   string1 (http)        one xt_string rule (-m string --algo bm), needle not in the packet
+#   string1000 (http)     1,000 xt_string rules, 1,000 different needles, none in the packet
+#   lua-dport (tls)       a Lua match that only reads pkt.dport (the cost of a call)
+#   lua-ua1 (http)        a Lua match searching the payload for one User-Agent needle
+#   lua-ua1000 (http)     a Lua match: the User-Agent value looked up in a 1,000-entry table
+#   lua-sni (drop)        the talk's benchmark: policies/tls_sni.lua on every ClientHello with a
+#                         1,000-name list holding the packets' name: every packet dropped
+#   lua-sni-cm (tls)      tls_sni behind a connmark cache (Lua sees the flow's first packet only)
+# Then control-plane figures: create + execute of a 1 KiB, 100 KiB and 1 MiB script; list with
+# NSTATES states.
+# Output lines: "BENCH <config> <traffic> <cpus> <round> <pps> <packets> <seconds> <busy%>",
+# "CTRL <what> <seconds>".
+# timeout: 3000
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 # shellcheck source=test/vm/cases/p00-net.sh
 . /test/p00-net.sh	# the packet-path cases' helpers (scripts/bench.sh puts it there)
 
-# nflua_bench_packets=N nflua_bench_rounds=N on the kernel command line (scripts/bench.sh)
+# nflua_bench_packets=N nflua_bench_rounds=N nflua_bench_states=N nflua_bench_seconds=N on the
+# kernel command line: a measurement ends after N packets or N seconds, whichever comes first
 opt() { tr " " "\n" </proc/cmdline | sed -n "s/^nflua_$1=//p"; }
-NPKT=$(opt bench_packets) ROUNDS=$(opt bench_rounds)
-NPKT=${NPKT:-60000} ROUNDS=${ROUNDS:-3}
-CONFIGS="none string1 string10 lua-dport lua-find lua-sni lua-sni-cm"
+NPKT=$(opt bench_packets) ROUNDS=$(opt bench_rounds) NSTATES=$(opt bench_states) SECS=$(opt bench_seconds)
+NPKT=${NPKT:-1000000} ROUNDS=${ROUNDS:-3} NSTATES=${NSTATES:-1000} SECS=${SECS:-4}
+CONFIGS="none-tls:tls none-http:http string1:http string1000:http lua-dport:tls lua-ua1:http
+lua-ua1000:http lua-sni:drop lua-sni-cm:tls"
 command -v trafgen >/dev/null || fail "trafgen is not in the image"
+NCPU=$(grep -c '^processor' /proc/cpuinfo)
+CPUS=1
+[ "$NCPU" -ge 2 ] && CPUS="1 2"
+echo "guest: $NCPU CPUs; $NPKT packets or $SECS s per measurement, $ROUNDS rounds"
 
 net_init
 run ip netns add c1
@@ -38,49 +55,75 @@ run ip link add sink type dummy
 run ip link set sink up
 run ip route add 10.99.0.0/16 dev sink
 
-# A ClientHello: record(handshake) > ClientHello(TLS 1.2, 32-byte random, no session id,
-# 2 suites, null compression) > extensions: server_name(www.example.net), supported_versions.
-hex() { printf '%0*x' $(($2 * 2)) "$1"; }
-name=www.example.net
-sni_ext=$(hex 0 2)$(hex $((${#name} + 5)) 2)$(hex $((${#name} + 3)) 2)00$(hex ${#name} 2)$(printf %s "$name" | od -An -tx1 | tr -d ' \n')
-sv_ext=002b0003020304
-exts=$sni_ext$sv_ext
-body=0303$(printf '%064d' 0)00$(hex 4 2)13011302$(hex 1 1)00$(hex $((${#exts} / 2)) 2)$exts
-hs=01$(hex $((${#body} / 2)) 3)$body
-rec=160301$(hex $((${#hs} / 2)) 2)$hs
-payload=$(printf %s "$rec" | sed 's/../0x&, /g; s/, $//')
 rmac=$(cat /sys/class/net/rc1/address)
 cmac=$(ip netns exec c1 cat /sys/class/net/eth0/address)
-cat >/tmp/hello.cfg <<EOF
+hex() { printf '%0*x' $(($2 * 2)) "$1"; }
+tohex() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
+# frame FILE DPORT HEXPAYLOAD: a trafgen config of one TCP segment
+frame() {
+    cat >"$1" <<EOF
 {
   eth(da=$rmac, sa=$cmac),
   ipv4(sa=10.1.1.2, da=10.99.0.1, ttl=64, df),
-  tcp(sp=40000, dp=443, seq=1, aseq=1, ack, psh, win=512),
-  $payload
+  tcp(sp=40000, dp=$2, seq=1, aseq=1, ack, psh, win=512),
+  $(printf %s "$3" | sed 's/../0x&, /g; s/, $//')
 }
 EOF
-echo "packet: $((54 + ${#rec} / 2)) bytes on the wire, TLS record ${#rec} hex digits"
+}
+# A ClientHello: record(handshake) > ClientHello(TLS 1.2, 32-byte random, no session id,
+# 2 suites, null compression) > extensions: server_name(NAME), supported_versions.
+hello() {
+    name=$1
+    sni_ext=$(hex 0 2)$(hex $((${#name} + 5)) 2)$(hex $((${#name} + 3)) 2)00$(hex ${#name} 2)$(tohex "$name")
+    exts=${sni_ext}002b0003020304
+    body=0303$(printf '%064d' 0)00$(hex 4 2)13011302$(hex 1 1)00$(hex $((${#exts} / 2)) 2)$exts
+    hs=01$(hex $((${#body} / 2)) 3)$body
+    printf %s "160301$(hex $((${#hs} / 2)) 2)$hs"
+}
+frame /tmp/tls.cfg 443 "$(hello www.allowed.net)"
+frame /tmp/drop.cfg 443 "$(hello www.example.net)"
+UA="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+frame /tmp/http.cfg 80 "$(printf 'GET /index.html HTTP/1.1\r\nHost: www.allowed.net\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n' "$UA" |
+    od -An -tx1 | tr -d ' \n')"
 
-# The Lua state: the three functions the rules call.
-run nfluactl create bench --budget 100000
+# The Lua state: the functions the rules call, and the lists
+run nfluactl create bench --budget 10000000 --maxalloc 16777216	# the lists take more than a packet
 run nfluactl execute bench /policies/tls_sni.lua
-run nfluactl execute bench -e 'tls_sni.configure{ "blocked.example", "*.ads.example", "tracker.example",
-    "a.example", "b.example", "c.example", "d.example", "e.example", "f.example", "g.example" }
-function by_port(pkt) return pkt.dport == 1 end
-function by_find(pkt) return pkt:payload():find("blocked.example", 1, true) ~= nil end'
+awk 'BEGIN { printf "local t = { \"www.example.net\""; for (i = 1; i < 1000; i++) printf ", \"host%d.example\"", i; print " }"
+    print "return tls_sni.configure(t)" }' >/tmp/sni-list.lua
+run nfluactl execute bench /tmp/sni-list.lua
+assert_eq "$OUT" 1000 "1,000 names listed"
+awk 'BEGIN { print "ua_list = {}"; for (i = 0; i < 1000; i++) printf "ua_list[\"Bot%d/1.0 (+http://bot%d.example/)\"] = true\n", i, i }' >/tmp/ua-list.lua
+run nfluactl execute bench /tmp/ua-list.lua
+run nfluactl execute bench -e 'function by_port(pkt) return pkt.dport == 1 end
+-- one needle, as one xt_string rule does: a search of the payload
+function ua1(pkt) return pkt:payload():find("User-Agent: BadBot", 1, true) ~= nil end
+-- the User-Agent value, looked up in the table
+function ua1000(pkt)
+    local p = pkt:payload()
+    local s = p:find("\r\nUser-Agent: ", 1, true)
+    if not s then return false end
+    local e = p:find("\r", s + 14, true)
+    return ua_list[p:sub(s + 14, (e or #p + 1) - 1)] == true
+end
+function classify(pkt)
+    local bad = tls_sni_match(pkt)
+    pkt:connmark(bad and 1 or 2)
+    return bad
+end'
+run nfluactl set bench --budget 100000	# what a packet may take
+awk 'BEGIN { print "*filter"; for (i = 0; i < 1000; i++) printf "-A FORWARD -p tcp --dport 80 -m string --algo bm --string \"User-Agent: BadBot%d\" -j DROP\n", i; print "COMMIT" }' >/tmp/string1000.rules
 
 rules() {
     iptables-legacy -F FORWARD
     iptables-legacy -t mangle -F FORWARD
     case $1 in
-        none) ;;
-        string1) iptables-legacy -A FORWARD -p tcp --dport 443 -m string --algo bm --string blocked.example -j DROP ;;
-        string10)
-            for n in 0 1 2 3 4 5 6 7 8 9; do
-                iptables-legacy -A FORWARD -p tcp --dport 443 -m string --algo bm --string "blocked$n.example" -j DROP
-            done ;;
+        none-*) ;;
+        string1) iptables-legacy -A FORWARD -p tcp --dport 80 -m string --algo bm --string "User-Agent: BadBot" -j DROP ;;
+        string1000) iptables-legacy-restore --noflush </tmp/string1000.rules ;;
         lua-dport) iptables-legacy -A FORWARD -p tcp --dport 443 -m lua --state bench --function by_port -j DROP ;;
-        lua-find) iptables-legacy -A FORWARD -p tcp --dport 443 -m lua --state bench --function by_find -j DROP ;;
+        lua-ua1) iptables-legacy -A FORWARD -p tcp --dport 80 -m lua --state bench --function ua1 --tcp-payload -j DROP ;;
+        lua-ua1000) iptables-legacy -A FORWARD -p tcp --dport 80 -m lua --state bench --function ua1000 --tcp-payload -j DROP ;;
         lua-sni) iptables-legacy -A FORWARD -p tcp --dport 443 -m lua --state bench --function tls_sni_match --tcp-payload -j DROP ;;
         lua-sni-cm)
             # the first packet of the flow is classified (mark 2 = allowed), the rest skip Lua
@@ -88,29 +131,90 @@ rules() {
             iptables-legacy -A FORWARD -p tcp --dport 443 -m lua --state bench --function classify --tcp-payload -j DROP ;;
     esac || fail "rules for $1"
 }
-run nfluactl execute bench -e 'function classify(pkt)
-    local bad = tls_sni_match(pkt)
-    pkt:connmark(bad and 1 or 2)
-    return bad
-end'
 
-sent() { awk '{ print $1 }' /sys/class/net/sink/statistics/tx_packets; }
+now() { cut -d' ' -f1 /proc/uptime; }
+RX=/sys/class/net/rc1/statistics/rx_packets
+# busy and total jiffies of all CPUs (/proc/stat: idle and iowait are not busy)
+cpustat() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-    for c in $CONFIGS; do
-        rules "$c"
-        a=$(sent) t0=$(cut -d' ' -f1 /proc/uptime)
-        ip netns exec c1 trafgen -o eth0 -i /tmp/hello.cfg --cpus 1 -n "$NPKT" -q -C --no-sock-mem >/tmp/trafgen.log 2>&1 ||
-            # its TX ring's last flush can fail with EAGAIN: what counts is what was forwarded
-            echo "  ($c: trafgen: $(grep -v -e '^$' -e Running /tmp/trafgen.log | tail -n 1))"
-        b=$(sent) t1=$(cut -d' ' -f1 /proc/uptime)
-        awk -v c="$c" -v r="$r" -v n=$((b - a)) -v a="$t0" -v b="$t1" \
-            'BEGIN { printf "BENCH %s %d %d %d %.2f\n", c, r, n / (b - a), n, b - a }'
-        [ $((b - a)) -gt 0 ] || fail "$c: nothing was forwarded"
+    for cpus in $CPUS; do
+        for ct in $CONFIGS; do
+            c=${ct%%:*} traffic=${ct#*:}
+            rules "$c"
+            read -r a0 <"$RX"
+            ip netns exec c1 trafgen -o eth0 -i "/tmp/$traffic.cfg" --cpus "$cpus" -n "$NPKT" -q -C --no-sock-mem >/tmp/trafgen.log 2>&1 &
+            pid=$!
+            # the window opens at trafgen's first packets (its start-up is not the router's
+            # work) and closes at the last sample taken while it ran: after SECS seconds, or
+            # when it stops (NPKT sent, or its TX ring failed with EAGAIN under load). The
+            # loops use shell builtins only: a fork per sample would compete with trafgen.
+            a=$a0 i=0
+            while [ "$a" = "$a0" ] && [ "$i" -lt 100 ] && kill -0 "$pid" 2>/dev/null; do
+                sleep 0.1
+                read -r a <"$RX"
+                i=$((i + 1))
+            done
+            read -r a <"$RX"
+            read -r t0 _ </proc/uptime
+            s0=$(cpustat)
+            end=$((${t0%.*} + SECS))
+            b=$a t1=$t0
+            while kill -0 "$pid" 2>/dev/null; do
+                sleep 0.2
+                read -r b <"$RX"
+                read -r t1 _ </proc/uptime
+                [ "${t1%.*}" -lt "$end" ] || break
+            done
+            s1=$(cpustat)
+            kill -INT "$pid" 2>/dev/null
+            wait "$pid" || echo "  ($c: trafgen: $(grep -v -e '^$' -e Running /tmp/trafgen.log | tail -n 1))"
+            [ "$t1" != "$t0" ] || t1=$(awk -v t="$t0" 'BEGIN { print t + 0.01 }')
+            echo "$s0 $s1" | awk -v c="$c" -v tr="$traffic" -v cpus="$cpus" -v r="$r" -v n=$((b - a)) -v a="$t0" -v b="$t1" \
+                '{ busy = $4 - $2 > 0 ? 100 * ($3 - $1) / ($4 - $2) : 0
+                   printf "BENCH %s %s %d %d %d %d %.2f %.0f\n", c, tr, cpus, r, n / (b - a), n, b - a, busy }'
+            read -r b <"$RX"
+            [ $((b - a0)) -gt 0 ] || fail "$c: no packet reached the router"
+        done
     done
     r=$((r + 1))
 done
-rules none
+rules none-tls
 stats bench
 echo "state: calls=$ST_calls matches=$ST_matches errors=$ST_errors budget_hits=$ST_budget_hits"
-assert_eq "$ST_matches$ST_errors$ST_budget_hits" 000 "no packet matched, failed or ran out of budget"
+assert_eq "$ST_errors$ST_budget_hits" 00 "no call failed or ran out of budget"
+[ "$ST_matches" -gt 0 ] || fail "lua-sni matched no packet"
+
+# ---- control plane ----
+ctrl() { awk -v w="$1" -v a="$2" -v b="$3" 'BEGIN { printf "CTRL %s %.2f\n", w, b - a }'; }
+# a script of about SIZE bytes: string constants in a table
+for size in 1024 102400 1048576; do
+    awk -v n="$size" 'BEGIN { print "local t = {}"; for (i = 1; i * 64 < n; i++) printf "t[%d] = \"%050d\"\n", i, i; print "return #t" }' >/tmp/load.lua
+    t0=$(now)
+    run nfluactl create load --maxalloc 67108864 --budget 10000000
+    t1=$(now)
+    run nfluactl execute load /tmp/load.lua
+    t2=$(now)
+    ctrl "create+load-$size" "$t0" "$t2"
+    ctrl "load-$size" "$t1" "$t2"
+    run nfluactl destroy load
+done
+echo "$((NSTATES + 16))" >/sys/module/nflua/parameters/max_states
+t0=$(now)
+i=0
+while [ "$i" -lt "$NSTATES" ]; do
+    nfluactl create "s$i" || fail "create s$i"
+    i=$((i + 1))
+done
+t1=$(now)
+ctrl "create-$NSTATES" "$t0" "$t1"
+t0=$(now)
+n=$(nfluactl list | grep -c '^name=s[0-9]')
+t1=$(now)
+assert_eq "$n" "$NSTATES" "states listed"
+ctrl "list-$NSTATES" "$t0" "$t1"
+i=0
+while [ "$i" -lt "$NSTATES" ]; do
+    nfluactl destroy "s$i" || fail "destroy s$i"
+    i=$((i + 1))
+done
