@@ -112,7 +112,9 @@ CMDLINE="console=$CONSOLE loglevel=7 panic=-1 rdinit=/init"
 [ -z "$CASES" ] || CMDLINE="$CMDLINE nflua.cases=$(IFS=,; echo "${EXPECT[*]}")"
 [ -z "$CASE_TIMEOUT" ] || CMDLINE="$CMDLINE nflua.timeout=$CASE_TIMEOUT"
 # a kernel that runs slower (TIMESCALE in its env: the debug kernel) scales the per-case limits
-[ -z "$TIMESCALE" ] || CMDLINE="$CMDLINE nflua.timescale=$TIMESCALE"
+# and the module's wall-clock limit of a Lua call (call_max_ms, default 5000: kmod's modprobe
+# takes module options from the kernel command line; the module caps it at 15000)
+[ -z "$TIMESCALE" ] || CMDLINE="$CMDLINE nflua.timescale=$TIMESCALE nflua.call_max_ms=$((5000 * TIMESCALE))"
 [ -z "$APPEND" ] || CMDLINE="$CMDLINE $APPEND"
 
 echo "run.sh: booting $KVER (${ACCEL_ARGS[*]}), ${#EXPECT[@]} case(s), limit ${TIMEOUT}s"
