@@ -16,8 +16,19 @@ T=/test/tools/nflua-timed
 [ -x $T ] || fail "$T is missing"
 # the most a variant may take per charged instruction, as a multiple of the plain loop's time
 RATIO_MAX=${NFLUA_HANDLER_RATIO:-3}
+BUDGET=2000000
+# On a slower kernel (nflua.timescale: the debug kernel) the ratios are printed, not asserted:
+# the rates are set for stock kernels, and there KASAN, kmemleak and lockdep make every
+# allocation cost up to milliseconds under TCG while the VM loop runs only 2 times slower, so
+# anything that allocates (a handler level's CallInfo, a message) measures 10 to 50 times the
+# loop. A smaller budget keeps each call within the time limit there.
+DEBUG=''
+case " $(cat /proc/cmdline) " in
+*" nflua.timescale=1 "*) ;;
+*" nflua.timescale="*) DEBUG=1 BUDGET=200000 ;;
+esac
 
-run nfluactl create hb --budget 2000000
+run nfluactl create hb --budget $BUDGET
 
 cat >/tmp/variants <<'LUA'
 nil|local function h(e) error(e) end while true do xpcall(error, h) end
@@ -44,7 +55,7 @@ timed() {
     ms=${ms%% *}
     assert_eq "$err" 62 "$name: errno ETIME (budget): $line"
     case $line in
-    *"instruction budget exhausted (2000000 instructions)"*) ;;
+    *"instruction budget exhausted ($BUDGET instructions)"*) ;;
     *) fail "$name: not stopped by the instruction count (the wall-clock backstop or another error): $line" ;;
     esac
     [ "$ms" -gt 0 ] || ms=1
@@ -63,8 +74,10 @@ while IFS='|' read -r name code; do
     done
     ratio=$(awk -v a="$best" -v b="$lbest" 'BEGIN { printf "%.2f", a / b }')
     echo "    $name: $best ms, the loop $lbest ms: $ratio x"
-    awk -v r="$ratio" -v m="$RATIO_MAX" 'BEGIN { exit !(r <= m) }' || over="$over $name ($ratio x)"
+    [ -n "$DEBUG" ] ||
+        awk -v r="$ratio" -v m="$RATIO_MAX" 'BEGIN { exit !(r <= m) }' || over="$over $name ($ratio x)"
 done </tmp/variants
+[ -z "$DEBUG" ] || echo "    (a slower kernel: ratios not asserted)"
 [ -z "$over" ] || fail "undercharged (over $RATIO_MAX times the plain loop's time per charged instruction):$over"
 
 run nfluactl execute hb -e 'return 6 * 7'

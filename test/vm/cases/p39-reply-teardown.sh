@@ -20,7 +20,7 @@ net_init
 
 TF=/test/tools/tcpflood
 [ -x $TF ] || fail "$TF is missing"
-ROUNDS=${NFLUA_TEARDOWN_ROUNDS:-2}
+ROUNDS=${NFLUA_TEARDOWN_ROUNDS:-1}
 
 cat >/tmp/q.lua <<'EOF'
 n, full, other = 0, 0, 0
