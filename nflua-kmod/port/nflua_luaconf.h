@@ -91,6 +91,7 @@
 				     if (n_) nflua_record(n_); } while (0)
 /* The instruction count is the call's, not a thread's: it moves with the running thread. */
 #define luai_threadswitch(from, to)	nflua_thread_switch((from), (to))
+#define luai_handlerwork(L)	nflua_work((L), NFLUA_WORK_HANDLER)
 
 /* Lua's error functions do not return, but objtool cannot know that across object files and
  * would warn at every call; letting the compiler emit the (dead) return paths keeps the build

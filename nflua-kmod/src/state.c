@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 #include <linux/errno.h>
 #include <linux/jiffies.h>
+#include <linux/moduleparam.h>
 #include <linux/preempt.h>
 #include <linux/string.h>
 
@@ -30,11 +31,22 @@
 #include <linux/netfilter/x_tables.h>
 
 #define NFLUA_HOOK_STEP		1000U	/* budget granularity, in VM instructions */
-/* A backstop in wall time, checked where the budget is charged: the budget bounds a call's
- * work, and this catches work that a rate undercharges (docs/kernel-lua.md, "Bounded time"). */
-#define NFLUA_CALL_MAX_MS	5000U
 #define NFLUA_REFUSE_MIN	1024U	/* smaller allocations pass even when the budget is spent
 					 * (the budget error's message is one) */
+
+/* A backstop in wall time, checked where the budget is charged: the budget bounds a call's
+ * work, and this catches work that a rate undercharges (docs/kernel-lua.md, "Bounded time").
+ * A kernel that runs the same work several times slower (a debug kernel: KASAN checks every
+ * access and records a stack trace at every allocation) needs it scaled, or calls that fit
+ * their budget end on the clock; capped below the soft-lockup report (20 s). */
+static unsigned int call_max_ms = 5000;
+module_param(call_max_ms, uint, 0644);
+MODULE_PARM_DESC(call_max_ms, "wall-clock limit of one Lua call in ms (100 to 15000, default 5000)");
+
+static unsigned int nflua_call_max_ms(void)
+{
+	return clamp(READ_ONCE(call_max_ms), 100U, 15000U);
+}
 
 static void nflua_count_hook(lua_State *L, lua_Debug *ar);
 
@@ -183,7 +195,7 @@ static void nflua_budget_error(lua_State *L, struct nflua_state *s)
 	nflua_where(L);
 	if (s->used < s->budget)
 		lua_pushfstring(L, "instruction budget exhausted (time limit of %d ms)",
-				(int)NFLUA_CALL_MAX_MS);
+				(int)nflua_call_max_ms());
 	else
 		lua_pushfstring(L, "instruction budget exhausted (%d instructions)", (int)s->budget);
 	lua_concat(L, 2);
@@ -254,7 +266,7 @@ static void nflua_call_begin(struct nflua_state *s, lua_State *L)
 {
 	s->used = 0;
 	s->exhausted = false;
-	s->deadline = jiffies + msecs_to_jiffies(NFLUA_CALL_MAX_MS);
+	s->deadline = jiffies + msecs_to_jiffies(nflua_call_max_ms());
 	nflua_cstack_enter(&s->cstack);
 	lua_sethook(L, nflua_count_hook, LUA_MASKCOUNT, s->hook_step);
 	lua_pushcfunction(L, nflua_msgh);

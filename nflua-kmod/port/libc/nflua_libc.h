@@ -167,6 +167,9 @@ void nflua_charge_steps(struct lua_State *L, struct nflua_cstack *g);
 #define NFLUA_WORK_GC		32	/* bytes of heap a full collection walks */
 #define NFLUA_WORK_NEST		16	/* instructions per C-to-Lua call level (cstack.c) */
 #define NFLUA_WORK_THROW	64	/* instructions per error raised (unwinding, messages) */
+#define NFLUA_WORK_HANDLER	64	/* per error handed to a message handler (an error raised in
+					 * the handler is handed to it again, and thrown only when
+					 * that recursion ends) */
 #define NFLUA_WORK_ERRERR	16384	/* "error in error handling": the end of a handler recursion
 					 * as deep as the C stack allows (measured: 2 ms under TCG) */
 #define NFLUA_WORK_BLOCK	16	/* instructions per block allocated, and per live block a
