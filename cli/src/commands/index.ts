@@ -15,6 +15,7 @@ import { simulateCommand } from './simulate.js';
 import { inventoryCommand } from './inventory.js';
 import { pingCommand } from './ping.js';
 import { reportCommand } from './report.js';
+import { applyCommand } from './apply.js';
 
 export const commands: readonly CommandDef[] = [
 	createCommand,
@@ -32,6 +33,7 @@ export const commands: readonly CommandDef[] = [
 	inventoryCommand,
 	pingCommand,
 	reportCommand,
+	applyCommand,
 ];
 
 export { ruleCommand, ruleSubcommands } from './rule.js';

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, Client as ClientT, ClientChannel, ConnectConfig } from 'ssh2';
-import { BRIDGE_EXIT, deviceBridgeCommand, iptablesBridgeCommand } from '../core/bridge.js';
+import { BRIDGE_EXIT, deviceBridgeCommand, iptablesBridgeCommand, shQuote } from '../core/bridge.js';
 import {
 	AuthError,
 	HostKeyError,
@@ -453,9 +453,21 @@ export class SshTransport implements Transport {
 		};
 	}
 
+	async runCommand(argv: readonly string[], stdin: Uint8Array, opts: CallOptions = {}): Promise<ProcessResult> {
+		const client = await this.connect();
+		const out: Buffer[] = [];
+		const res = await execOn(client, `exec ${argv.map(shQuote).join(' ')}`, [stdin], opts, this.where, (b) => {
+			out.push(b);
+			return 'more';
+		}, false);
+		return { code: res.code, signal: res.signal, stdout: Buffer.concat(out).toString('utf8'), stderr: res.stderr };
+	}
+
+	/** Ends the connection; a later call connects again. */
 	async close(): Promise<void> {
 		for (const c of this.clients.reverse()) c.end();
 		this.clients = [];
+		this.connecting = undefined;
 		this.lease?.release();
 		this.lease = undefined;
 	}
@@ -520,8 +532,11 @@ interface ExecResult {
 type StdoutVerdict = 'more' | 'done' | 'stop';
 const DONE_GRACE_MS = 3000;
 
-/** Runs one command, writes `stdin` then EOF, streams stdout to `onStdout`. Never throws on a non-zero exit. */
-function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts: CallOptions, where: string, onStdout: (b: Buffer) => StdoutVerdict): Promise<ExecResult> {
+/**
+ * Runs one command, writes `stdin` then EOF, streams stdout to `onStdout`. Never throws on a
+ * non-zero exit. `sendTerm`: stopping early (timeout, abort, garbage) first sends TERM to the command.
+ */
+function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts: CallOptions, where: string, onStdout: (b: Buffer) => StdoutVerdict, sendTerm = true): Promise<ExecResult> {
 	return new Promise<ExecResult>((resolve, reject) => {
 		client.exec(cmd, (err, ch: ClientChannel) => {
 			if (err !== undefined && err !== null) {
@@ -537,7 +552,7 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 			let grace: NodeJS.Timeout | undefined;
 			const stop = (e: NfluaError | undefined): void => {
 				if (e !== undefined) failure ??= e;
-				signalChannel(ch, 'TERM');
+				if (sendTerm) signalChannel(ch, 'TERM');
 				ch.close();
 			};
 			if (opts.timeoutMs !== undefined) timer = setTimeout(() => stop(new TimeoutError(`no reply from ${where} within ${opts.timeoutMs! / 1000} s`)), opts.timeoutMs);
@@ -558,8 +573,11 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 				code = c;
 				signal = s ?? null;
 			});
+			let inputSent = false;
 			const onClientClose = (): void => {
-				failure ??= new UnreachableError(`connection to ${where} lost`);
+				const lost = new UnreachableError(`connection to ${where} lost`);
+				lost.inputSent = inputSent;
+				failure ??= lost;
 			};
 			client.once('close', onClientClose);
 			ch.on('close', () => {
@@ -570,7 +588,9 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 				if (failure !== undefined) reject(failure);
 				else resolve({ code, signal, stderr: Buffer.concat(errChunks).toString('utf8') });
 			});
-			void writeAll(ch, stdin).catch(() => undefined);
+			void writeAll(ch, stdin).then(() => {
+				inputSent = true;
+			}, () => undefined);
 		});
 	});
 }
