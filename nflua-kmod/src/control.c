@@ -227,6 +227,16 @@ static int nflua_op_destroy(struct nflua_client *c, struct nflua_request *q, str
 	return 0;
 }
 
+static int nflua_op_rename(struct nflua_client *c, struct nflua_request *q, struct nflua_reply *r)
+{
+	struct nflua_request to = { .nfields = 1, .lens = { q->lens[1] }, .fields = { q->fields[1] } };
+	char from_name[NFLUA_NAME_MAX + 1], to_name[NFLUA_NAME_MAX + 1];
+
+	if (!nflua_name_arg(q, from_name, r) && !nflua_name_arg(&to, to_name, r))
+		nflua_netns_rename(c->net, from_name, to_name, r);
+	return 0;
+}
+
 static int nflua_op_list(struct nflua_client *c, struct nflua_request *q, struct nflua_reply *r)
 {
 	nflua_netns_list(c->net, r);
@@ -339,6 +349,7 @@ static const struct nflua_op nflua_ops[] = {
 	{ "version", 0, 0, nflua_op_version },
 	{ "create", 1, 3, nflua_op_create },
 	{ "destroy", 1, 1, nflua_op_destroy },
+	{ "rename", 2, 2, nflua_op_rename },
 	{ "list", 0, 0, nflua_op_list },
 	{ "stats", 0, 1, nflua_op_stats },
 	{ "set", 1, 3, nflua_op_set },

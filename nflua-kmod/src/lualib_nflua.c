@@ -128,11 +128,26 @@ static const luaL_Reg nflua_lib[] = {
 	{ NULL, NULL }
 };
 
+/* nflua.state is read from the state on each use: 'rename' changes it (under the state's lock,
+ * which every Lua call holds). */
+static int nflua_index(lua_State *L)
+{
+	const char *k = lua_tostring(L, 2);
+
+	if (lua_type(L, 2) == LUA_TSTRING && strcmp(k, "state") == 0)
+		lua_pushstring(L, nflua_state_of(L)->name);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
 static int luaopen_nflua(lua_State *L)
 {
 	luaL_newlib(L, nflua_lib);
-	lua_pushstring(L, nflua_state_of(L)->name);
-	lua_setfield(L, -2, "state");
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, nflua_index);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
 	return 1;
 }
 

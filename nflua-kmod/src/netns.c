@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per network namespace registry of states. Creating, destroying and listing take the
+ * Per network namespace registry of states. Creating, destroying, renaming and listing take the
  * namespace's mutex; a found state is returned with a reference, so the mutex is not held
  * while its Lua code runs. A namespace that goes away closes all its states.
  */
@@ -81,11 +81,30 @@ void nflua_netns_rule_put(struct nflua_state *s)
 	nflua_state_put(s);
 }
 
+/* Puts s into the registry's list at the place of its name (the list is sorted by name). */
+static void nflua_link_sorted(struct nflua_net *nn, struct nflua_state *s)
+{
+	struct nflua_state *pos;
+
+	list_for_each_entry(pos, &nn->states, node)
+		if (strcmp(pos->name, s->name) > 0)
+			break;
+	list_add_tail(&s->node, &pos->node);
+}
+
+/* The name is read under s->lock (describe, the packet path's messages): write it there too. */
+static void nflua_set_name(struct nflua_state *s, const char *name)
+{
+	spin_lock_bh(&s->lock);
+	strscpy(s->name, name, sizeof(s->name));
+	spin_unlock_bh(&s->lock);
+}
+
 int nflua_netns_create(struct net *net, const char *name, size_t maxalloc, u32 budget,
 		       struct nflua_reply *reply)
 {
 	struct nflua_net *nn = nflua_net(net);
-	struct nflua_state *s, *pos;
+	struct nflua_state *s;
 	int err = 0;
 
 	mutex_lock(&nn->lock);
@@ -106,15 +125,46 @@ int nflua_netns_create(struct net *net, const char *name, size_t maxalloc, u32 b
 		err = reply->err;
 		goto out;
 	}
-	list_for_each_entry(pos, &nn->states, node)
-		if (strcmp(pos->name, name) > 0)
-			break;
-	list_add_tail(&s->node, &pos->node);
+	nflua_link_sorted(nn, s);
 	nn->count++;
 	atomic_inc(&nflua_all_states);
 out:
 	mutex_unlock(&nn->lock);
 	return err;
+}
+
+/*
+ * FROM takes the name TO; a state named TO takes the name FROM (an exchange). Both happen under
+ * the registry mutex, so no lookup (create, destroy, a rule's checkentry) sees either name
+ * missing or both states under one name. Rules keep the state object they hold.
+ */
+int nflua_netns_rename(struct net *net, const char *from, const char *to, struct nflua_reply *reply)
+{
+	struct nflua_net *nn = nflua_net(net);
+	struct nflua_state *a, *b;
+
+	if (strcmp(from, to) == 0) {
+		nflua_reply_error(reply, EINVAL, "rename '%s' onto itself", from);
+		return EINVAL;
+	}
+	mutex_lock(&nn->lock);
+	a = nflua_lookup(nn, from);
+	if (!a) {
+		mutex_unlock(&nn->lock);
+		nflua_reply_error(reply, ENOENT, "no state named '%s'", from);
+		return ENOENT;
+	}
+	b = nflua_lookup(nn, to);
+	list_del_init(&a->node);
+	if (b) {
+		list_del_init(&b->node);
+		nflua_set_name(b, from);
+		nflua_link_sorted(nn, b);
+	}
+	nflua_set_name(a, to);
+	nflua_link_sorted(nn, a);
+	mutex_unlock(&nn->lock);
+	return 0;
 }
 
 static void nflua_unlink(struct nflua_net *nn, struct nflua_state *s)

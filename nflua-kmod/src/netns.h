@@ -17,6 +17,8 @@ struct nflua_state *nflua_netns_find(struct net *net, const char *name, struct n
 int nflua_netns_create(struct net *net, const char *name, size_t maxalloc, u32 budget,
 		       struct nflua_reply *reply);
 int nflua_netns_destroy(struct net *net, const char *name, struct nflua_reply *reply);
+/* FROM takes the name TO; a state already named TO takes FROM (exchange). ENOENT, EINVAL. */
+int nflua_netns_rename(struct net *net, const char *from, const char *to, struct nflua_reply *reply);
 int nflua_netns_list(struct net *net, struct nflua_reply *reply);
 int nflua_netns_describe(struct net *net, struct nflua_reply *reply);
 /* A rule's reference: counted in the state's 'rules' (destroy is refused while any). */

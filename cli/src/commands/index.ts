@@ -3,6 +3,7 @@ import type { CommandDef } from './context.js';
 import { completionCommand } from './completion.js';
 import { createCommand } from './create.js';
 import { destroyCommand } from './destroy.js';
+import { renameCommand } from './rename.js';
 import { executeCommand } from './execute.js';
 import { listCommand } from './list.js';
 import { receiveCommand } from './receive.js';
@@ -20,6 +21,7 @@ import { applyCommand } from './apply.js';
 export const commands: readonly CommandDef[] = [
 	createCommand,
 	destroyCommand,
+	renameCommand,
 	listCommand,
 	executeCommand,
 	sendCommand,

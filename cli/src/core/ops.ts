@@ -72,6 +72,15 @@ export function destroy(name: string): Operation<void> {
 	});
 }
 
+/** FROM takes the name TO; a state named TO takes FROM (an atomic exchange in the kernel). */
+export function rename(from: string, to: string): Operation<void> {
+	parseStateName(from);
+	parseStateName(to);
+	return op({ op: 'rename', state: from }, encodeRequest('rename', [from, to]), (r) => {
+		expectFields(r, 0);
+	});
+}
+
 export function set(name: string, limits: Limits): Operation<void> {
 	parseStateName(name);
 	return op({ op: 'set', state: name }, encodeRequest('set', [name, ...limitFields(limits)]), (r) => {

@@ -10,7 +10,7 @@ export const MAX_REQUEST = 64 * 1024 * 1024;
 /** The largest reply we accept: execute results are at most 256 KiB, receive at most 64 KiB. */
 export const MAX_REPLY = 1024 * 1024;
 
-export type Op = 'version' | 'create' | 'destroy' | 'list' | 'stats' | 'execute' | 'send' | 'receive' | 'set';
+export type Op = 'version' | 'create' | 'destroy' | 'rename' | 'list' | 'stats' | 'execute' | 'send' | 'receive' | 'set';
 export type Field = string | Uint8Array;
 
 /** An encoded request: header and fields as separate chunks (a script is not copied). */

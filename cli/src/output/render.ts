@@ -125,7 +125,7 @@ export function jsonValue(r: Result): unknown {
 		case 'version':
 			return { cli: r.cli, module: r.module, where: r.where };
 		case 'done':
-			return { action: r.action, state: r.state, ok: true };
+			return r.to === undefined ? { action: r.action, state: r.state, ok: true } : { action: r.action, state: r.state, to: r.to, ok: true };
 		case 'list':
 			return r.states;
 		case 'stats':

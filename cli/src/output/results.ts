@@ -26,7 +26,7 @@ export interface InventoryHost {
 
 export type Result =
 	| { kind: 'version'; cli: string; module: string; where: string }
-	| { kind: 'done'; action: 'create' | 'destroy' | 'set'; state: string }
+	| { kind: 'done'; action: 'create' | 'destroy' | 'rename' | 'set'; state: string; to?: string }
 	| { kind: 'list'; states: StateInfo[] }
 	| { kind: 'stats'; stats: StateStats | ModuleStats }
 	| { kind: 'values'; state: string; values: Uint8Array[] }
