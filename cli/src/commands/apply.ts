@@ -7,7 +7,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { bundleTar, changeText, parseApplyOutput, routerApplyArgv, type ApplyReport } from '../core/apply.js';
-import { ApplyFailedError, ModuleMissingError, NfluaError, ProtocolError, UnreachableError, UsageError } from '../core/errors.js';
+import { ApplyFailedError, ModuleMissingError, NfluaError, ProtocolError, TimeoutError, UnreachableError, UsageError } from '../core/errors.js';
 import type { TaskOutcome } from '../core/fleet.js';
 import { varsOf } from '../core/inventory.js';
 import { compilePolicy, hostVars, HOST_VARS_KEY, parsePolicy, type Policy } from '../core/policy.js';
@@ -132,18 +132,19 @@ function outcome(code: number | null, stdout: string, stderr: string, where: str
 }
 
 /**
- * One router: the bundle on one connection. A connection lost after the whole bundle was sent
- * leaves the router on the old or the new policy (its transaction goes on, or rolls back, by
- * itself): one more connection runs `--check` with the same bundle to tell which.
+ * One router: the bundle on one connection. A connection lost (or a --timeout) after the whole
+ * bundle was sent leaves the router on the old or the new policy (its transaction goes on, or
+ * rolls back, by itself): one more connection runs `--check` with the same bundle to tell which
+ * (the router's lock makes it wait for the end of the transaction).
  */
 export async function applyOne(open: () => Transport, tar: Buffer, o: { check: boolean; diff: boolean }, timeoutMs: number, signal: AbortSignal): Promise<TaskOutcome> {
 	const t = open();
-	let lost: UnreachableError;
+	let lost: UnreachableError | TimeoutError;
 	try {
 		const res = await t.runCommand(routerApplyArgv(o), tar, { timeoutMs, signal });
 		return outcome(res.code, res.stdout, res.stderr, t.where, o);
 	} catch (e) {
-		if (!(e instanceof UnreachableError) || !e.inputSent || o.check) throw e;
+		if (!(e instanceof UnreachableError || e instanceof TimeoutError) || !e.inputSent || o.check) throw e;
 		lost = e;
 	} finally {
 		await t.close();

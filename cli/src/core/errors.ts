@@ -105,6 +105,8 @@ export class HostKeyError extends NfluaError {
 export class TimeoutError extends NfluaError {
 	readonly exitCode = ExitCode.TIMEOUT;
 	readonly kind = 'timeout';
+	/** runCommand: the command's input had all been sent when the time ran out */
+	inputSent = false;
 }
 
 export class InternalError extends NfluaError {

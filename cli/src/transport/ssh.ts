@@ -550,8 +550,12 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 			let timer: NodeJS.Timeout | undefined;
 			let failure: NfluaError | undefined;
 			let grace: NodeJS.Timeout | undefined;
-			const stop = (e: NfluaError | undefined): void => {
-				if (e !== undefined) failure ??= e;
+			let inputSent = false;
+			const stop = (e: TimeoutError | undefined): void => {
+				if (e !== undefined) {
+					e.inputSent = inputSent;
+					failure ??= e;
+				}
 				if (sendTerm) signalChannel(ch, 'TERM');
 				ch.close();
 			};
@@ -573,7 +577,6 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 				code = c;
 				signal = s ?? null;
 			});
-			let inputSent = false;
 			const onClientClose = (): void => {
 				const lost = new UnreachableError(`connection to ${where} lost`);
 				lost.inputSent = inputSent;

@@ -29,7 +29,8 @@ export interface Transport {
 	runIptables(argv: readonly string[], opts?: CallOptions): Promise<ProcessResult>;
 	/**
 	 * Runs a fixed command of the router (`nfluactl apply`) with `stdin` as its input. A lost
-	 * connection throws UnreachableError with `inputSent` telling whether all of stdin went out.
+	 * connection (UnreachableError) or a timeout (TimeoutError) says in `inputSent` whether all
+	 * of stdin had gone out.
 	 * A timeout or an abort closes the channel without signalling the command (a transaction
 	 * must not be killed half-way; the router ignores the hangup once it has begun).
 	 */
