@@ -12,6 +12,8 @@ import { mod, spawnCli } from './helpers/build.mjs';
 
 const Pol = await mod('core/policy.js');
 const A = await mod('core/apply.js');
+const E = await mod('core/errors.js');
+const { applyOne } = await mod('commands/apply.js');
 
 const GOOD = `
 states:
@@ -331,5 +333,99 @@ describe('apply: the command line', function () {
 		const r = await spawnCli(['--host', 'root@192.0.2.1', 'apply', join(dir, 'p.yaml'), '--limit', 'x']);
 		assert.equal(r.code, 2, r.stderr);
 		assert.match(r.stderr, /--limit and --shard select routers of an inventory/);
+	});
+});
+
+describe('apply: one router, the outcomes (a scripted stand-in for the router\'s command)', () => {
+	/* each call of runCommand takes the next step: a result, or an error to throw */
+	const router = (...steps) => {
+		const calls = [];
+		const t = {
+			where: 'root@r1:22',
+			calls,
+			async runCommand(argv, stdin) {
+				calls.push({ argv, bytes: stdin.length });
+				const s = steps.shift();
+				if (s instanceof Error) throw s;
+				return { signal: null, stderr: '', ...s };
+			},
+			async close() {},
+		};
+		return t;
+	};
+	const lost = (sent) => {
+		const e = new E.UnreachableError('connection to root@r1:22 lost');
+		e.inputSent = sent;
+		return e;
+	};
+	const tar = Buffer.alloc(1024);
+	const o = { check: false, diff: false };
+	const sig = new AbortController().signal;
+
+	it('changed: the new policy, the changes listed', async () => {
+		const t = router({ code: 0, stdout: 'nflua-apply 1\nchange state web create\nresult changed\n' });
+		const r = await applyOne(() => t, tar, o, 1000, sig);
+		assert.deepEqual(r, { changed: true, data: { result: 'changed', policy: 'new', changes: ['state web create'] } });
+		assert.deepEqual(t.calls, [{ argv: ['/usr/sbin/nfluactl', 'apply', '-'], bytes: 1024 }]);
+	});
+	it('ok: nothing changed, the router runs the policy (with --check too)', async () => {
+		for (const check of [false, true]) {
+			const r = await applyOne(() => router({ code: 0, stdout: 'nflua-apply 1\nresult ok\n' }), tar, { check, diff: false }, 1000, sig);
+			assert.deepEqual(r, { changed: false, data: { result: 'ok', policy: 'new', changes: [] } });
+		}
+	});
+	it('failed (exit 1): the router\'s error text, the old policy', async () => {
+		const t = router({ code: 1, stdout: 'nflua-apply 1\nchange state web replace\nerror /etc/nflua/apply/web/03-b.lua:2: unexpected symbol\nresult failed\n' });
+		await assert.rejects(applyOne(() => t, tar, o, 1000, sig), (e) => {
+			assert.equal(e.kind, 'apply-failed');
+			assert.match(e.message, /^\/etc\/nflua\/apply\/web\/03-b\.lua:2: unexpected symbol \(rolled back/);
+			assert.equal(e.data.policy, 'old');
+			return true;
+		});
+	});
+	it('a bad bundle (exit 2) and a failed rollback (exit 4) say so', async () => {
+		await assert.rejects(applyOne(() => router({ code: 2, stdout: 'nflua-apply 1\nerror bundle: ../x: not allowed\nresult failed\n' }), tar, o, 1000, sig),
+			/the router refused the bundle: bundle: \.\.\/x: not allowed \(nothing was touched\)/);
+		await assert.rejects(applyOne(() => router({ code: 4, stdout: 'nflua-apply 1\nerror rename back failed\nresult failed\n' }), tar, o, 1000, sig),
+			(e) => e.data.policy === 'unknown' && /ROLLBACK FAILED/.test(e.message));
+	});
+	it('lost before the whole bundle went out: unreachable (retried by the fleet), no second connection', async () => {
+		const t = router(lost(false));
+		await assert.rejects(applyOne(() => t, tar, o, 1000, sig), (e) => e.kind === 'unreachable');
+		assert.equal(t.calls.length, 1);
+	});
+	it('lost after: a --check on a new connection; ok -> changed, on the new policy', async () => {
+		const t = router(lost(true), { code: 0, stdout: 'nflua-apply 1\nresult ok\n' });
+		const r = await applyOne(() => t, tar, o, 1000, sig);
+		assert.deepEqual(r, { changed: true, data: { result: 'lost', policy: 'new', changes: [], reconnected: true } });
+		assert.deepEqual(t.calls.map((c) => c.argv), [['/usr/sbin/nfluactl', 'apply', '-'], ['/usr/sbin/nfluactl', 'apply', '--check', '-']]);
+	});
+	it('lost after, the check says would-change: failed, on the old policy', async () => {
+		const t = router(lost(true), { code: 0, stdout: 'nflua-apply 1\nchange state web replace\nresult would-change\n' });
+		await assert.rejects(applyOne(() => t, tar, o, 1000, sig), (e) => {
+			assert.equal(e.kind, 'apply-failed');
+			assert.deepEqual(e.data, { result: 'lost', policy: 'old', changes: ['state web replace'], reconnected: true });
+			assert.match(e.message, /lost during the apply; a check on a new connection found the router on its previous policy/);
+			return true;
+		});
+	});
+	it('lost after, and the check fails too: failed, policy unknown', async () => {
+		const t = router(lost(true), lost(false));
+		await assert.rejects(applyOne(() => t, tar, o, 1000, sig), (e) => e.kind === 'apply-failed' && e.data.policy === 'unknown');
+	});
+	it('a timeout after the bundle went out is checked the same way', async () => {
+		const to = new E.TimeoutError('no reply from root@r1:22 within 1 s');
+		to.inputSent = true;
+		const t = router(to, { code: 0, stdout: 'nflua-apply 1\nresult ok\n' });
+		const r = await applyOne(() => t, tar, o, 1000, sig);
+		assert.equal(r.data.policy, 'new');
+	});
+	it('--check is never retried by a check: a lost --check is unreachable', async () => {
+		const t = router(lost(true));
+		await assert.rejects(applyOne(() => t, tar, { check: true, diff: false }, 1000, sig), (e) => e.kind === 'unreachable');
+	});
+	it('no nfluactl on the router (127): failed with the hint to install it', async () => {
+		await assert.rejects(applyOne(() => router({ code: 127, stdout: '', stderr: 'sh: /usr/sbin/nfluactl: not found\n' }), tar, o, 1000, sig),
+			(e) => /cannot run \/usr\/sbin\/nfluactl/.test(e.message) && /install the nfluactl package/.test(e.hint));
 	});
 });

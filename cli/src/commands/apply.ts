@@ -114,8 +114,8 @@ function outcome(code: number | null, stdout: string, stderr: string, where: str
 		case 0: {
 			const rep = r as ApplyReport;
 			if (rep.result === 'failed') throw new ProtocolError(`${where}: nfluactl apply said 'failed' with exit status 0`);
-			const policy: PolicyNow = rep.result === 'changed' ? 'new' : 'old';
-			return { changed: rep.result !== 'ok', data: reportData(rep, rep.result === 'ok' && !o.check ? 'new' : policy, o.diff) };
+			/* ok: the router already runs this policy (with --check too); would-change: not yet */
+			return { changed: rep.result !== 'ok', data: reportData(rep, rep.result === 'would-change' ? 'old' : 'new', o.diff) };
 		}
 		case 1:
 			throw new ApplyFailedError(`${why('failed')} (rolled back: the router runs its previous policy)`,
