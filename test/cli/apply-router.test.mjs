@@ -23,7 +23,7 @@ const name = (i) => `f${String(i).padStart(3, '0')}`;
 const MAIN = ['r0', ...Array.from({ length: FLEET }, (_, k) => name(k + 1)).filter((n) => n !== 'f018' && n !== 'f019')];
 const CUT = 'f020';
 
-function run(argv, { timeoutMs = 600000 } = {}) {
+function run(argv, { timeoutMs = 1800000 } = {}) {
 	return new Promise((resolve) => {
 		const env = { ...process.env, CI: 'true', FORCE_COLOR: '0' };
 		delete env.SSH_AUTH_SOCK;
@@ -48,13 +48,16 @@ async function curl(url, ua, maxTime) {
 }
 
 describe('apply: policies to a fleet of real routers (QEMU router + 20 netns routers behind it)', function () {
-	this.timeout(600000);
+	/* the router side is busybox sh: under TCG on a shared host one router's transaction takes
+	 * tens of seconds, so the whole fleet is applied three times only (apply, re-apply, clean up)
+	 * and the other cases work on parts of it */
+	this.timeout(1800000);
 	const vm = new RouterVm();
 	let t0;
 	let dir;
 	let inv;
 	let pol;
-	const base = () => ['--known-hosts', vm.knownHosts, '--ssh-config', vm.sshConfig, '--timeout', '60'];
+	const base = () => ['--known-hosts', vm.knownHosts, '--ssh-config', vm.sshConfig, '--timeout', '900'];
 	const apply = (policy, ...args) => run(['node', BIN, ...base(), 'apply', policy, '-i', inv, ...args]);
 	/* one router, with the CLI's single-router commands (execute, list) */
 	const on = (host, ...args) => {
@@ -136,7 +139,7 @@ ansible_ssh_private_key_file=${vm.keyFile}
 	});
 
 	it(`apply to ${MAIN.length} routers: every one changed (exit 10), on the new policy; the QEMU router filters real requests`, async () => {
-		const doc = json(await apply(pol('p1.yaml'), '--limit', '!faulty', '-f', '10', '--json'), 10);
+		const doc = json(await apply(pol('p1.yaml'), '--limit', '!faulty', '-f', '20', '--json'), 10);
 		assert.deepEqual({ ...doc.summary, seconds: 0 }, { hosts: MAIN.length, ok: 0, changed: MAIN.length, failed: 0, unreachable: 0, seconds: 0 });
 		for (const h of doc.hosts) {
 			assert.equal(h.status, 'changed', JSON.stringify(h));
@@ -154,13 +157,13 @@ ansible_ssh_private_key_file=${vm.keyFile}
 	});
 
 	it('re-apply: every router ok (exit 0), nothing touched: states kept (a mark set in them survives), rule counters keep counting', async () => {
-		for (const h of ['r0', 'f001', 'f010']) json(await on(h, '--json', 'execute', 'web', '-e', 'APPLY_MARK = 4242'));
+		for (const h of ['r0', 'f001']) json(await on(h, '--json', 'execute', 'web', '-e', 'APPLY_MARK = 4242'));
 		const [before] = json(await on('r0', '--json', 'list'));
 		const chains = await inRouter('r0', 'iptables -S | grep -c NFLUA || true');
-		const doc = json(await apply(pol('p1.yaml'), '--limit', '!faulty', '-f', '10', '--json'), 0);
+		const doc = json(await apply(pol('p1.yaml'), '--limit', '!faulty', '-f', '20', '--json'), 0);
 		assert.deepEqual({ ...doc.summary, seconds: 0 }, { hosts: MAIN.length, ok: MAIN.length, changed: 0, failed: 0, unreachable: 0, seconds: 0 });
 		for (const h of doc.hosts) assert.deepEqual(h.data.changes, [], JSON.stringify(h));
-		for (const h of ['r0', 'f001', 'f010']) assert.deepEqual(json(await on(h, '--json', 'execute', 'web', '-e', 'return APPLY_MARK')), { state: 'web', values: ['4242'] }, h);
+		for (const h of ['r0', 'f001']) assert.deepEqual(json(await on(h, '--json', 'execute', 'web', '-e', 'return APPLY_MARK')), { state: 'web', values: ['4242'] }, h);
 		assert.equal(await inRouter('r0', 'iptables -S | grep -c NFLUA || true'), chains);
 		await curl(vm.httpUrl, 'BadBot/2.0', 3);
 		await curl(vm.httpUrl, 'Mozilla/5.0', 20);
@@ -168,35 +171,46 @@ ansible_ssh_private_key_file=${vm.keyFile}
 		assert.ok(after.calls >= before.calls + 2, `calls ${before.calls} -> ${after.calls}: the same state, still called`);
 	});
 
+	const PART = ['r0', 'f001', 'f002', 'f003', 'f004', 'f005'];
+	const PART_LIMIT = 'r0:f00[1-5]';
 	it('--check --diff after a policy change: would change (exit 10), the diff shows it, nothing changes', async () => {
 		const p2 = pol('p2.yaml', { words: ['sqlmap', 'BadBot', 'EvilBot'] });
-		const r = await apply(p2, '--limit', '!faulty', '--check', '--diff', '-f', '10');
+		const r = await apply(p2, '--limit', PART_LIMIT, '--check', '--diff', '-f', '10');
 		assert.equal(r.code, 10, r.stderr + r.stdout);
 		assert.match(r.stdout, /^r0 +changed +\[old policy\] would change: .*state web/m);
 		assert.match(r.stdout, /^ {4}\+\t"EvilBot",$/m, r.stdout);
-		assert.match(r.stdout, new RegExp(`^${MAIN.length} hosts: 0 ok, ${MAIN.length} changed, 0 failed, 0 unreachable`, 'm'));
+		assert.match(r.stdout, new RegExp(`^${PART.length} hosts: 0 ok, ${PART.length} changed, 0 failed, 0 unreachable`, 'm'));
 		const evil = await curl(vm.httpUrl, 'EvilBot/1.0', 20);
 		assert.equal(evil.body, 'hello from the router\n', 'nothing was changed by --check');
 		assert.deepEqual(json(await on('r0', '--json', 'execute', 'web', '-e', 'return APPLY_MARK')).values, ['4242']);
 	});
 
-	it('--shard 0/2 then 1/2: disjoint halves (by the names\' hash), each applied; then all ok; EvilBot is dropped', async () => {
+	it("--limit and --shard 0/2, 1/2: disjoint halves (by the names' hash) that cover what --limit selects, each applied; EvilBot is dropped", async () => {
 		const p2 = join(dir, 'p2.yaml');
 		const seen = [];
 		for (const s of ['0/2', '1/2']) {
-			const doc = json(await apply(p2, '--limit', '!faulty', '--shard', s, '--json'), 10);
+			const doc = json(await apply(p2, '--limit', PART_LIMIT, '--shard', s, '--json'), 10);
 			const hosts = doc.hosts.map((h) => h.host);
-			assert.deepEqual(hosts, HP.inShard(MAIN, HP.parseShard(s)), s);
+			assert.deepEqual(hosts, HP.inShard(PART, HP.parseShard(s)), s);
 			for (const h of doc.hosts) assert.equal(h.status, 'changed');
 			seen.push(...hosts);
 		}
-		assert.deepEqual([...seen].sort(), [...MAIN].sort());
-		const all = json(await apply(p2, '--limit', '!faulty', '--json'), 0);
-		assert.equal(all.summary.ok, MAIN.length);
-		const lim = json(await apply(p2, '--limit', 'f00[1-3]:r0', '--json'), 0);
-		assert.deepEqual(lim.hosts.map((h) => h.host), ['r0', 'f001', 'f002', 'f003']);
+		assert.deepEqual([...seen].sort(), [...PART].sort());
 		const evil = await curl(vm.httpUrl, 'EvilBot/1.0', 5);
 		assert.equal(evil.code, 28, 'EvilBot is dropped now');
+	});
+
+	it("persistence: the init script's stop, then its start (f_stop, f_start: what boot runs) bring back exactly what was applied", async () => {
+		/* as /etc/init.d/nflua has them (rc.common brings OpenWrt's functions.sh) */
+		const fns = '. /lib/functions.sh && . /usr/lib/nflua/nflua-functions.sh &&';
+		await inRouter('f002', `${fns} f_stop`);
+		assert.deepEqual(json(await on('f002', '--json', 'list')), []);
+		assert.doesNotMatch(await inRouter('f002', 'iptables -S'), /--function http_ua_match/);
+		await inRouter('f002', `${fns} f_start`);
+		assert.deepEqual(json(await on('f002', '--json', 'execute', 'web', '-e', 'return #http_ua.words')).values, ['3']);
+		assert.match(await inRouter('f002', 'iptables -S'), /--function http_ua_match/);
+		const chk = json(await apply(join(dir, 'p2.yaml'), '--limit', 'f002', '--check', '--json'), 0);
+		assert.equal(chk.hosts[0].data.result, 'ok');
 	});
 
 	it('faults: not there, wrong key, changed host key -> unreachable; connection cut after staging -> old or new, and the recap says which (exit 12, or 13 when old)', async () => {
@@ -221,7 +235,7 @@ EOF
 : >/tmp/fleet/f${n}/run/apply.log; (sh /tmp/cut.sh </dev/null >/dev/null 2>&1 &)`);
 		const p3 = pol('p3.yaml', { words: ['sqlmap', 'BadBot', 'EvilBot', 'NastyBot'] });
 		const retry = join(vm.dir, 'retry');
-		const r = await apply(p3, '-f', '10', '--retries', '1', '--json', '--retry-file', retry);
+		const r = await apply(p3, '--limit', `faulty:${CUT}:f001`, '-f', '10', '--retries', '1', '--json', '--retry-file', retry);
 		const doc = json(r, undefined);
 		const h = byHost(doc);
 		assert.equal(r.code, h[CUT].status === 'failed' ? 13 : 12, r.stderr + r.stdout);
@@ -235,18 +249,20 @@ EOF
 		assert.equal(cut.data.reconnected, true, JSON.stringify(cut));
 		assert.ok(['old', 'new'].includes(cut.data.policy), JSON.stringify(cut));
 		assert.equal(cut.status, cut.data.policy === 'new' ? 'changed' : 'failed');
-		for (const x of MAIN.filter((m) => m !== CUT)) assert.equal(h[x].status, 'changed', JSON.stringify(h[x]));
+		assert.equal(h.f001.status, 'changed', JSON.stringify(h.f001));
 		assert.deepEqual(readFileSync(retry, 'utf8').trim().split('\n').sort(), ['badkey', 'gone', 'newkey', ...(cut.status === 'failed' ? [CUT] : [])].sort());
 		/* the cut router is on the policy the recap says: a check agrees */
 		const chk = json(await apply(p3, '--limit', CUT, '--check', '--json'), cut.data.policy === 'new' ? 0 : 10);
 		assert.equal(chk.hosts[0].data.result, cut.data.policy === 'new' ? 'ok' : 'would-change');
 		/* and it is whole: its state answers, its rule is in place */
-		assert.deepEqual(json(await on(CUT, '--json', 'execute', 'web', '-e', 'return #http_ua.words')).values, [cut.data.policy === 'new' ? '4' : '3']);
+		assert.deepEqual(json(await on(CUT, '--json', 'execute', 'web', '-e', 'return #http_ua.words')).values, [cut.data.policy === 'new' ? '4' : '2']);
 		assert.match(await inRouter(CUT, 'iptables -S'), /--function http_ua_match/);
 		json(await apply(p3, '--limit', CUT, '--json'), cut.data.policy === 'new' ? 0 : 10);
 	});
 
 	it("a script the kernel rejects (syntax error): failed (exit 11) with the kernel's chunk:line, rolled back: the previous rules still filter", async () => {
+		/* (the shard run replaced r0's state: a new mark) */
+		json(await on('r0', '--json', 'execute', 'web', '-e', 'APPLY_MARK = 4343'));
 		const [before] = json(await on('r0', '--json', 'list'));
 		const r = await apply(pol('p4.yaml', { words: ['Mozilla'], broken: true }), '--limit', 'r0');
 		assert.equal(r.code, 11, r.stderr + r.stdout);
@@ -255,17 +271,17 @@ EOF
 		assert.equal(j.hosts[0].error.kind, 'apply-failed');
 		assert.equal(j.hosts[0].data.policy, 'old');
 		assert.ok(j.hosts[0].data.errors.some((e) => /broken\.lua:\d+:/.test(e)), JSON.stringify(j.hosts[0]));
-		/* the previous policy: NastyBot dropped, Mozilla served, the same state still called */
-		assert.equal((await curl(vm.httpUrl, 'NastyBot/1.0', 5)).code, 28);
+		/* the previous policy (p2): EvilBot dropped, Mozilla served, the same state still called */
+		assert.equal((await curl(vm.httpUrl, 'EvilBot/1.0', 5)).code, 28);
 		assert.equal((await curl(vm.httpUrl, 'Mozilla/5.0', 20)).body, 'hello from the router\n');
 		const [after] = json(await on('r0', '--json', 'list'));
 		assert.ok(after.calls >= before.calls + 2, `calls ${before.calls} -> ${after.calls}`);
-		assert.deepEqual(json(await on('r0', '--json', 'execute', 'web', '-e', 'return APPLY_MARK')).values, ['4242']);
-		json(await apply(join(dir, 'p3.yaml'), '--limit', 'r0', '--check', '--json'), 0);
+		assert.deepEqual(json(await on('r0', '--json', 'execute', 'web', '-e', 'return APPLY_MARK')).values, ['4343']);
+		json(await apply(join(dir, 'p2.yaml'), '--limit', 'r0', '--check', '--json'), 0);
 	});
 
 	it('an empty policy removes every state and rule (the guest case then checks the routers are clean)', async () => {
-		const doc = json(await apply(join(dir, 'empty.yaml'), '--limit', '!faulty', '-f', '10', '--json'), 10);
+		const doc = json(await apply(join(dir, 'empty.yaml'), '--limit', '!faulty', '-f', '20', '--json'), 10);
 		assert.equal(doc.summary.changed, MAIN.length);
 		for (const h of ['r0', 'f001']) assert.deepEqual(json(await on(h, '--json', 'list')), []);
 		assert.equal((await curl(vm.httpUrl, 'BadBot/1.0', 20)).body, 'hello from the router\n');
