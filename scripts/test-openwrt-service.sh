@@ -45,7 +45,7 @@ files+=(--file "$hb:/test/bundles")
 "$root/scripts/build-kmod.sh" "$key" >/dev/null
 make -s -C "$root/libxt_lua" BUILD="$root/build/xt"
 xtlib=/usr/lib/x86_64-linux-gnu/xtables
-exec "$root/test/vm/run.sh" "$key" --timeout 900 --ko "$root/build/kmod/$key/nflua.ko" \
+exec "$root/test/vm/run.sh" "$key" --timeout 2400 --ko "$root/build/kmod/$key/nflua.ko" \
 	--file "$root/build/xt/libxt_lua.so:$xtlib/libxt_lua.so" \
 	--file "$root/build/xt/libxt_LUA.so:$xtlib/libxt_LUA.so" \
 	--case-dir "$root/test/vm/openwrt" --out "$root/build/vm/openwrt-$key" "${files[@]}" "$@"

@@ -113,7 +113,8 @@ run nfluactl list
 case $OUT in *name=bad*) fail "state bad still exists: $OUT" ;; esac
 assert_contains "$OUT" "name=web" "web still there"
 sys_log "broken.lua:1:" || fail "no Lua error in the system log: $(grep nflua /tmp/syslog)"
-sys_log "state bad: script /etc/nflua/broken.lua failed" || fail "log does not name the state"
+sys_log "state bad: script /etc/nflua/broken.lua: broken.lua:1:" || fail "log does not name the state"
+sys_log "state bad: left out with its rules" || fail "log does not say the state is left out"
 sys_log "rule odd_rule: invalid options" || fail "validate_data did not refuse family ipv5"
 expect_fail sh -c 'iptables -S | grep -q -- "--state bad"'
 get_blocked "$CLI" "http://$S4/"

@@ -1,183 +1,924 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
+# (busybox ash: dash is the nearest dialect Debian 12's shellcheck knows; both have `local`)
+# SC2154: the UCI options are set by f_validate; SC2089/SC2090: the schema's quotes are
+# validate_data's, passed as words on purpose.
+# shellcheck disable=SC2154,SC2089,SC2090
 #
-# nflua-functions.sh: the router-side "switch to this policy" transaction of nflua, used by
-# /etc/init.d/nflua (from /etc/config/nflua) and the fw4 include. Busybox sh only.
+# nflua-functions.sh: the router-side "switch to this policy" transaction of nflua (docs/uci.md,
+# "The transaction"). One implementation serves /etc/init.d/nflua (start, reload, stop,
+# restore_rules, from the installed /etc/config/nflua) and `nfluactl apply` (a bundle: the UCI
+# file and its Lua files, checked, switched to and persisted). Busybox sh only.
 #
-# A plan is a directory with two files:
+# A plan is a directory with two files, made from a UCI file by f_plan:
 #   states  one line per state: NAME MAXALLOC BUDGET SCRIPT... (MAXALLOC/BUDGET "-" = default)
 #   rules   one line per rule:  FAMILY TABLE HOOK STATE ARGS... where FAMILY is ipv4 or ipv6,
 #           HOOK the built-in chain in upper case, and ARGS the iptables arguments after -A
-# f_apply PLAN makes the kernel match the plan: states created (or their limits changed) and
-# their scripts run in order; a state whose script fails is left out with its rules, and the
-# Lua error goes to the system log. Rules go into chains of our own (NFLUA-HOOK-0 or -1), filled
-# first and then swapped in place of the previous generation, so traffic that stays allowed is
-# never dropped during a reload and fw4's own tables are never touched. What was made is
-# recorded in $NFLUA_RUN, so f_stop removes exactly that.
+# What runs is recorded in $NFLUA_RUN:
+#   applied  one line per state we run: NAME DIGEST MAXALLOC BUDGET SCRIPT... (DIGEST: sha256
+#            of the scripts' paths and bytes, as loaded)
+#   rules    the rules installed (plan format)
+#   apply.log  the progress of the last transaction ("staged" once every new state is loaded)
+# Rules live in chains of our own, NFLUA-HOOK-0 and NFLUA-HOOK-1 (one generation jumped to from
+# the built-in chain); a switch fills the other generation and swaps the jump in one
+# iptables-restore --noflush batch per family, so fw4's tables are never touched and traffic
+# that stays allowed is never dropped.
 
 NFLUA_RUN=${NFLUA_RUN:-/var/run/nflua}
 NFLUA_CTL=${NFLUA_CTL:-/usr/sbin/nfluactl}
+NFLUA_LOCK=${NFLUA_LOCK:-/var/lock/nflua.lock}
+NFLUA_UCI=${NFLUA_UCI:-nflua}
 NFLUA_LOG_TAG=nflua
+# bundle limits (nfluactl apply): bytes of the tar stream, bytes of one file, entries
+NFLUA_BUNDLE_MAX=${NFLUA_BUNDLE_MAX:-8388608}
+NFLUA_FILE_MAX=${NFLUA_FILE_MAX:-2097152}
+NFLUA_ENTRIES_MAX=${NFLUA_ENTRIES_MAX:-512}
+NFLUA_TABLES="filter mangle raw"
+# NFLUA_OUT=1: print the apply records (docs/uci.md) on stdout; else they go to the log only
+NFLUA_OUT=${NFLUA_OUT:-}
 
 # $1 - priority (err, warn, info), $2... - message
 f_log() {
 	f_prio=$1
 	shift
-	logger -t "$NFLUA_LOG_TAG" -p "daemon.$f_prio" -- "$*"
-	[ "$f_prio" = info ] || printf 'nflua: %s\n' "$*" >&2
+	logger -t "$NFLUA_LOG_TAG" -p "daemon.$f_prio" -- "$*" 2>/dev/null
+	[ "$f_prio" = info ] || [ -n "$NFLUA_OUT" ] || printf 'nflua: %s\n' "$*" >&2
+	return 0
 }
 
-# $1 - family: the iptables command for it
+# $@ - an apply record ("change state web create", "error ...", "result ok"). A closed stdout
+# (the operator's connection cut) must not stop the transaction: SIGPIPE is ignored then.
+f_rec() {
+	[ -n "$NFLUA_OUT" ] || return 0
+	printf '%s\n' "$*" 2>/dev/null
+	return 0
+}
+
+# $1 - message: an error record and the log
+f_err() {
+	f_log err "$1"
+	f_rec "error $1"
+}
+
+# $1 - progress word for /var/run/nflua/apply.log
+f_progress() {
+	echo "$1" >>"$NFLUA_RUN/apply.log"
+}
+
+# Serialises every transaction (apply, start, reload, stop, restore_rules) on $NFLUA_LOCK.
+# Taken once per process; fd 9 stays open (and locked) until the process ends.
+f_lock() {
+	[ -n "$NFLUA_LOCKED" ] && return 0
+	mkdir -p "${NFLUA_LOCK%/*}" "$NFLUA_RUN"
+	exec 9>>"$NFLUA_LOCK" || return 1
+	flock -x 9 || return 1
+	NFLUA_LOCKED=1
+}
+
+# $1 - family: the iptables command for it; f_ipt_restore: its iptables-restore
 f_ipt() {
 	case $1 in
 	ipv6) echo "${NFLUA_IP6TABLES:-ip6tables}" ;;
 	*) echo "${NFLUA_IPTABLES:-iptables}" ;;
 	esac
 }
-
-# $1 - state name: true when the kernel has it
-f_state_exists() {
-	"$NFLUA_CTL" list 2>/dev/null | sed -n 's/^name=\([^ ]*\).*/\1/p' | grep -qx -- "$1"
+f_ipt_restore() {
+	case $1 in
+	ipv6) echo "${NFLUA_IP6TABLES_RESTORE:-ip6tables-restore}" ;;
+	*) echo "${NFLUA_IPTABLES_RESTORE:-iptables-restore}" ;;
+	esac
 }
 
-# $1 - name, $2 - maxalloc, $3 - budget, $4... - scripts. Returns 1 (and logs why) on failure.
-f_state_load() {
-	f_name=$1 f_max=$2 f_bud=$3
-	shift 3
-	if f_state_exists "$f_name"; then
-		f_opts=
-		[ "$f_max" = - ] || f_opts="$f_opts --maxalloc $f_max"
-		[ "$f_bud" = - ] || f_opts="$f_opts --budget $f_bud"
-		# shellcheck disable=SC2086 # option words
-		[ -z "$f_opts" ] || f_out=$("$NFLUA_CTL" set "$f_name" $f_opts 2>&1) ||
-			{ f_log err "state $f_name: $f_out"; return 1; }
+# Prints the names of the kernel's states, one a line.
+f_kernel_states() {
+	"$NFLUA_CTL" list 2>/dev/null | sed -n 's/^name=\([^ ]*\).*/\1/p'
+}
+
+# $1 - nfluactl's error text: the kernel's message without the tool's "nfluactl: OP NAME: "
+f_msg() {
+	printf '%s' "$1" | sed '1s/^nfluactl: [a-z]* [^ :]*: //' | tr '\n' ' ' | sed 's/ *$//'
+}
+
+# ---------------------------------------------------------------- plan (UCI -> plan)
+
+# The UCI schema (docs/uci.md): OPTION:DATATYPE[:DEFAULT] words, as procd's validation takes them.
+NFLUA_STATE_SCHEMA='name:uciname enabled:bool:1 maxalloc:regex("[0-9]+[KMG]?") budget:uinteger script:list(string)'
+NFLUA_RULE_SCHEMA='enabled:bool:1 family:or("ipv4","ipv6","any"):ipv4 table:or("filter","mangle","raw"):filter chain:or("prerouting","input","forward","output","postrouting"):forward match:string state:uciname function:regex("[A-Za-z_][A-Za-z0-9_]*") mode:or("match","target"):match invert:bool:0 tcp_payload:bool:0 target:regex("[A-Za-z][A-Za-z0-9_-]*"):DROP'
+
+# The schema for procd (the init script's service_triggers: procd_open_validate).
+validate_nflua_state() {
+	set -f
+	# shellcheck disable=SC2086 # schema words
+	uci_load_validate "$NFLUA_UCI" state "$1" "$2" $NFLUA_STATE_SCHEMA
+}
+validate_nflua_rule() {
+	set -f
+	# shellcheck disable=SC2086
+	uci_load_validate "$NFLUA_UCI" rule "$1" "$2" $NFLUA_RULE_SCHEMA
+}
+
+# $1 - section (of the package config_load read), $2... - schema words: sets each option's
+# variable to its value or default, each value checked by validate_data's datatype check (the
+# same check procd's uci_load_validate makes; validate_data reads only /etc/config by itself,
+# and apply plans a staged file). Returns 1 when a value is invalid.
+f_validate() {
+	local f_sec=$1 f_e f_opt f_rest f_type f_def f_val f_item f_rc=0
+	shift
+	for f_e in "$@"; do
+		f_opt=${f_e%%:*}
+		f_rest=${f_e#*:}
+		f_type=${f_rest%%:*}
+		f_def=
+		[ "$f_rest" = "$f_type" ] || f_def=${f_rest#*:}
+		config_get f_val "$f_sec" "$f_opt"
+		if [ -z "$f_val" ]; then
+			f_val=$f_def
+		else
+			case $f_type in
+			list\(*\))
+				f_t=${f_type#list(}
+				f_t=${f_t%)}
+				for f_item in $f_val; do
+					validate_data "$f_t" "$f_item" 2>/dev/null || { f_rc=1; f_val=$f_def; }
+				done ;;
+			*) validate_data "$f_type" "$f_val" 2>/dev/null || { f_rc=1; f_val=$f_def; } ;;
+			esac
+		fi
+		eval "$f_opt=\$f_val"
+	done
+	return $f_rc
+}
+
+# $1 - message: a planning problem (left out in a start/reload, an error for apply)
+f_plan_problem() {
+	echo "$1" >>"$f_plan_dir/errors"
+}
+
+# $1 - section, $2 - result of the validation
+f_plan_state() {
+	local section=$1 err=$2 s
+	[ "$err" = 0 ] || { f_plan_problem "state $section: invalid options"; return 0; }
+	[ "$enabled" = 1 ] || return 0
+	[ -n "$name" ] || name=$section
+	# NAME~new must be a valid state name too (63 bytes at most)
+	[ "${#name}" -le 59 ] || { f_plan_problem "state $name: name longer than 59 characters"; return 0; }
+	local scripts=""
+	for s in $script; do
+		case $s in
+		/*) ;;
+		*) f_plan_problem "state $name: script path is not absolute: $s"; return 0 ;;
+		esac
+		scripts="$scripts $s"
+	done
+	grep -q "^$name " "$f_plan_dir/states.tmp" &&
+		{ f_plan_problem "state $name: defined twice"; return 0; }
+	echo "$name ${maxalloc:--} ${budget:--}$scripts" >>"$f_plan_dir/states.tmp"
+}
+
+# $1 - section, $2 - result of the validation
+f_plan_rule() {
+	local section=$1 err=$2 fam lua hook
+	[ "$err" = 0 ] || { f_plan_problem "rule $section: invalid options"; return 0; }
+	[ "$enabled" = 1 ] || return 0
+	[ -n "$state" ] && [ -n "$function" ] ||
+		{ f_plan_problem "rule $section: state and function are required"; return 0; }
+	if printf '%s' "$match" | grep -q '[^A-Za-z0-9 ._:,/!=+-]'; then
+		f_plan_problem "rule $section: match may hold letters, digits, blanks and ._:,/!=+- only"
+		return 0
+	fi
+	hook=$(echo "$chain" | tr 'a-z' 'A-Z')
+	if [ "$mode" = target ]; then
+		lua="-j LUA --state $state --function $function"
 	else
+		lua="-m lua"
+		[ "$invert" = 1 ] && lua="$lua !"
+		lua="$lua --state $state --function $function"
+		[ "$tcp_payload" = 1 ] && lua="$lua --tcp-payload"
+		lua="$lua -j $target"
+	fi
+	for fam in ipv4 ipv6; do
+		[ "$family" = any ] || [ "$family" = "$fam" ] || continue
+		# shellcheck disable=SC2086 # one blank between words
+		echo "$fam $table $hook $state" $match $lua >>"$f_plan_dir/rules.tmp"
+	done
+}
+
+# $1 - UCI package (a name in /etc/config, or an absolute path), $2 - plan directory.
+# Makes the plan; problems go to $2/errors (one a line).
+f_plan() {
+	f_plan_dir=$2
+	mkdir -p "$f_plan_dir"
+	: >"$f_plan_dir/states.tmp"
+	: >"$f_plan_dir/rules.tmp"
+	: >"$f_plan_dir/errors"
+	(
+		set -f
+		config_load "$1"
+		# shellcheck disable=SC2086 # schema words
+		f_each_state() { f_validate "$1" $NFLUA_STATE_SCHEMA; f_plan_state "$1" $?; }
+		# shellcheck disable=SC2086
+		f_each_rule() { f_validate "$1" $NFLUA_RULE_SCHEMA; f_plan_rule "$1" $?; }
+		config_foreach f_each_state state
+		config_foreach f_each_rule rule
+	)
+	mv "$f_plan_dir/states.tmp" "$f_plan_dir/states"
+	# rules of states the plan does not have
+	: >"$f_plan_dir/rules"
+	while read -r f_fam f_tab f_hook f_state f_args; do
+		if grep -q "^$f_state " "$f_plan_dir/states"; then
+			echo "$f_fam $f_tab $f_hook $f_state $f_args" >>"$f_plan_dir/rules"
+		else
+			f_plan_problem "rule $f_fam $f_tab $f_hook $f_args: no state '$f_state' in the configuration"
+		fi
+	done <"$f_plan_dir/rules.tmp"
+	rm -f "$f_plan_dir/rules.tmp"
+}
+
+# $1 - root the scripts are read from ("" or a staging directory), $2 - script path: the file
+# to read (a bundle's own file, else the installed one)
+f_src() {
+	if [ -n "$1" ] && [ -f "$1$2" ]; then echo "$1$2"; else echo "$2"; fi
+}
+
+# $1 - root, $2... - scripts: the digest of their paths and bytes
+f_digest() {
+	f_d_root=$1
+	shift
+	for f_d in "$@"; do
+		f_d_src=$(f_src "$f_d_root" "$f_d")
+		[ -f "$f_d_src" ] || return 1
+		echo "$f_d $(wc -c <"$f_d_src")"
+		cat "$f_d_src"
+	done | sha256sum | cut -d' ' -f1
+}
+
+# ---------------------------------------------------------------- compare
+
+# $1 - work directory with plan/ (and root/ for apply), $2 - root ("" or the staging dir).
+# Writes $1/actions (NAME ACTION DIGEST MAXALLOC BUDGET SCRIPT...; ACTION create, replace,
+# limits, keep, or destroy with nothing after it) and $1/groups (FAMILY TABLE HOOK changed|same).
+# Prints the change records. Returns 1 when a script is missing (recorded as an error).
+f_compare() {
+	f_w=$1 f_root=$2
+	: >"$f_w/actions"
+	: >"$f_w/groups"
+	f_kernel_states >"$f_w/kernel"
+	f_bad=0
+	while read -r f_name f_max f_bud f_scripts; do
+		# shellcheck disable=SC2086 # script paths, one word each
+		f_dg=$(f_digest "$f_root" $f_scripts) || {
+			for f_s in $f_scripts; do
+				[ -f "$(f_src "$f_root" "$f_s")" ] || f_err "state $f_name: script $f_s: no such file"
+			done
+			echo "$f_name" >>"$f_w/broken"
+			f_bad=1
+			continue
+		}
+		f_recd=$(grep "^$f_name " "$NFLUA_RUN/applied" 2>/dev/null)
+		f_act=keep
+		if ! grep -qx -- "$f_name" "$f_w/kernel"; then
+			f_act=create
+		elif [ -z "$f_recd" ]; then
+			f_act=replace	# a state of that name we did not make, or our records are gone
+		else
+			# shellcheck disable=SC2086
+			set -- $f_recd
+			if [ "$2" != "$f_dg" ]; then
+				f_act=replace
+			elif [ "$3 $4" != "$f_max $f_bud" ]; then
+				f_act=limits
+				[ "$f_max" = - ] || [ "$f_bud" = - ] && f_act=replace
+			fi
+		fi
+		echo "$f_name $f_act $f_dg $f_max $f_bud $f_scripts" >>"$f_w/actions"
+		[ $f_act = keep ] || f_rec "change state $f_name $f_act"
+	done <"$f_w/plan/states"
+	# recorded states the plan no longer has
+	while read -r f_name f_rest; do
+		grep -q "^$f_name " "$f_w/plan/states" && continue
+		grep -qx -- "$f_name" "$f_w/kernel" || continue
+		echo "$f_name destroy" >>"$f_w/actions"
+		f_rec "change state $f_name destroy"
+	done <"$NFLUA_RUN/applied" 2>/dev/null
+	f_compare_rules "$f_w"
+	return $f_bad
+}
+
+# $1 - work directory: compares the plan's rules with the recorded ones and with the kernel
+f_compare_rules() {
+	f_w=$1
+	{ cut -d' ' -f1-3 "$f_w/plan/rules"; cut -d' ' -f1-3 "$NFLUA_RUN/rules" 2>/dev/null; } |
+		sort -u >"$f_w/allgroups"
+	: >"$f_w/groups"
+	while read -r f_fam f_tab f_hook; do
+		[ -n "$f_fam" ] || continue
+		f_how=same
+		grep "^$f_fam $f_tab $f_hook " "$f_w/plan/rules" >"$f_w/g.new"
+		grep "^$f_fam $f_tab $f_hook " "$NFLUA_RUN/rules" >"$f_w/g.old" 2>/dev/null
+		if ! cmp -s "$f_w/g.new" "$f_w/g.old"; then
+			f_how=changed
+		elif [ -s "$f_w/g.new" ] && ! f_group_live "$f_fam" "$f_tab" "$f_hook"; then
+			f_how=changed	# recorded but gone from the kernel (flushed by hand or by fw4)
+		fi
+		echo "$f_fam $f_tab $f_hook $f_how" >>"$f_w/groups"
+		[ $f_how = same ] || f_rec "change rules $f_fam $f_tab $f_hook"
+	done <"$f_w/allgroups"
+}
+
+# $1 family, $2 table, $3 hook: true when the built-in chain jumps to a chain of ours
+f_group_live() {
+	"$(f_ipt "$1")" -t "$2" -S "$3" 2>/dev/null | grep -q "^-A $3 -j NFLUA-$3-[01]\$"
+}
+
+# ---------------------------------------------------------------- the rules batch
+
+# $1 - family, $2 - rules file (plan format), $3 - output, $4 - optional generations file
+# (FAMILY TABLE HOOK GEN lines, for a rollback: the generations to come back to): an
+# iptables-restore --noflush batch that makes the family's chains of ours equal to the rules
+# file: for every group a fresh generation (the one not jumped to now, or the one $4 names), filled, jumped to first in the built-in chain, and
+# every other chain of ours in the tables we use deleted with its jumps. Rules of other
+# software are not touched. Our chains are named here, never by the configuration.
+f_batch() {
+	f_b_fam=$1 f_b_rules=$2 f_b_out=$3 f_b_gens=${4:-/dev/null}
+	f_b_ipt=$(f_ipt "$f_b_fam")
+	: >"$f_b_out"
+	for f_b_tab in $NFLUA_TABLES; do
+		# what of ours the kernel has in this table: "-N NFLUA-..." and "-A HOOK -j NFLUA-..."
+		"$f_b_ipt" -t "$f_b_tab" -S 2>/dev/null | grep -E '^-N NFLUA-|^-A [A-Z]+ -j NFLUA-[A-Z]+-[01]$' \
+			>"$f_b_out.cur"
+		grep "^$f_b_fam $f_b_tab " "$f_b_rules" | cut -d' ' -f3 | sort -u >"$f_b_out.hooks"
+		[ -s "$f_b_out.cur" ] || [ -s "$f_b_out.hooks" ] || continue
+		echo "*$f_b_tab" >>"$f_b_out"
+		: >"$f_b_out.keep"
+		for f_b_hook in $(cat "$f_b_out.hooks"); do
+			f_b_gen=0
+			grep -qx -- "-A $f_b_hook -j NFLUA-$f_b_hook-0" "$f_b_out.cur" && f_b_gen=1
+			f_b_want=$(sed -n "s/^$f_b_fam $f_b_tab $f_b_hook \([01]\)\$/\1/p" "$f_b_gens")
+			[ -z "$f_b_want" ] || f_b_gen=$f_b_want
+			f_b_chain=NFLUA-$f_b_hook-$f_b_gen
+			echo "$f_b_chain" >>"$f_b_out.keep"
+			if grep -qx -- "-N $f_b_chain" "$f_b_out.cur"; then
+				echo "-F $f_b_chain" >>"$f_b_out"	# a leftover: emptied, reused
+			else
+				echo ":$f_b_chain - [0:0]" >>"$f_b_out"
+			fi
+			grep "^$f_b_fam $f_b_tab $f_b_hook " "$f_b_rules" | cut -d' ' -f5- |
+				sed "s/^/-A $f_b_chain /" >>"$f_b_out"
+			grep -qx -- "-A $f_b_hook -j $f_b_chain" "$f_b_out.cur" ||
+				echo "-I $f_b_hook 1 -j $f_b_chain" >>"$f_b_out"
+		done
+		# every other chain of ours goes: its jumps, its rules, the chain
+		sed -n 's/^-A \([A-Z]*\) -j \(NFLUA-.*\)$/\1 \2/p' "$f_b_out.cur" | while read -r f_b_hook f_b_chain; do
+			grep -qx -- "$f_b_chain" "$f_b_out.keep" || echo "-D $f_b_hook -j $f_b_chain" >>"$f_b_out"
+		done
+		sed -n 's/^-N //p' "$f_b_out.cur" | while read -r f_b_chain; do
+			grep -qx -- "$f_b_chain" "$f_b_out.keep" && continue
+			echo "-F $f_b_chain" >>"$f_b_out"
+			echo "-X $f_b_chain" >>"$f_b_out"
+		done
+		echo COMMIT >>"$f_b_out"
+	done
+	rm -f "$f_b_out.cur" "$f_b_out.hooks" "$f_b_out.keep"
+}
+
+# $1 - family: prints FAMILY TABLE HOOK GEN of each group of ours jumped to now
+f_gens() {
+	for f_g_tab in $NFLUA_TABLES; do
+		"$(f_ipt "$1")" -t "$f_g_tab" -S 2>/dev/null |
+			sed -n "s/^-A \([A-Z]*\) -j NFLUA-[A-Z]*-\([01]\)\$/$1 $f_g_tab \1 \2/p"
+	done
+}
+
+# $1 - family, $2 - batch file: runs it; on failure records the error (with the batch line
+# iptables-restore names) and returns 1
+f_batch_run() {
+	[ -s "$2" ] || return 0
+	"$(f_ipt_restore "$1")" --noflush <"$2" >"$2.err" 2>&1 && return 0
+	f_b_line=$(sed -n 's/.*line \([0-9]*\).*/\1/p' "$2.err" | head -n 1)
+	f_b_what=
+	[ -n "$f_b_line" ] && f_b_what=" (batch line $f_b_line: $(sed -n "${f_b_line}p" "$2"))"
+	f_err "rules $1: iptables-restore failed: $(tr '\n' ' ' <"$2.err" | sed 's/ *$//')$f_b_what"
+	return 1
+}
+
+# ---------------------------------------------------------------- the switch
+
+# $1 - state name: destroys it, waiting a little while rules let it go (iptables-nft releases
+# a deleted rule's state after the transaction, not within it)
+f_destroy() {
+	f_x_n=0
+	while ! f_x_out=$("$NFLUA_CTL" destroy "$1" 2>&1); do
+		case $f_x_out in *"no state named"*) return 0 ;; esac
+		f_x_n=$((f_x_n + 1))
+		[ $f_x_n -lt 30 ] || { f_log warn "state $1: $(f_msg "$f_x_out")"; return 1; }
+		sleep 0.1
+	done
+}
+
+# $1 - work dir, $2 - root, $3... - name max budget scripts: loads the state under NAME~new and
+# test-calls the functions its rules name. Returns 1 with the error recorded.
+f_stage() {
+	f_w=$1 f_root=$2 f_name=$3 f_max=$4 f_bud=$5
+	shift 5
+	f_tmp="$f_name~new"
+	grep -qx -- "$f_tmp" "$f_w/kernel" && { f_destroy "$f_tmp" || return 1; }
+	f_opts=
+	[ "$f_max" = - ] || f_opts="$f_opts --maxalloc $f_max"
+	[ "$f_bud" = - ] || f_opts="$f_opts --budget $f_bud"
+	# shellcheck disable=SC2086 # option words
+	f_out=$("$NFLUA_CTL" create "$f_tmp" $f_opts 2>&1) ||
+		{ f_err "state $f_name: $(f_msg "$f_out")"; return 1; }
+	echo "$f_tmp" >>"$f_w/staged"
+	for f_script in "$@"; do
+		f_out=$("$NFLUA_CTL" execute "$f_tmp" "$(f_src "$f_root" "$f_script")" 2>&1) || {
+			f_err "state $f_name: script $f_script: $(f_msg "$f_out")"
+			return 1
+		}
+	done
+	for f_fn in $(sed -n "s/.* --state $f_name --function \([A-Za-z0-9_]*\).*/\1/p" "$f_w/plan/rules" | sort -u); do
+		f_out=$("$NFLUA_CTL" execute "$f_tmp" -e "return type($f_fn)" --chunkname test-call 2>&1) ||
+			{ f_err "state $f_name: test-call of $f_fn: $(f_msg "$f_out")"; return 1; }
+		[ "$f_out" = function ] ||
+			{ f_err "state $f_name: the rules call $f_fn, which is $f_out, not a Lua function"; return 1; }
+	done
+}
+
+# $1 - work dir: undoes what f_switch did, from its journal ($1/done): renames back first (so
+# that the previous rules find the previous states by name), then the previous chains, then
+# limits, then the staged states go. Returns 1 when something could not be undone.
+f_rollback() {
+	f_w=$1
+	f_rb=0
+	f_log warn "rolling back to the previous policy"
+	[ -f "$f_w/done" ] || : >"$f_w/done"
+	# renames, last first
+	sed -n 's/^rename //p' "$f_w/done" | sed -n '1!G;h;$p' | while read -r f_from f_to; do
+		f_out=$("$NFLUA_CTL" rename "$f_to" "$f_from" 2>&1) ||
+			{ f_err "rollback: rename $f_to $f_from: $(f_msg "$f_out")"; echo 1 >"$f_w/rbfail"; }
+	done
+	if [ -f "$NFLUA_RUN/rules" ]; then cp "$NFLUA_RUN/rules" "$f_w/prev.rules"; else : >"$f_w/prev.rules"; fi
+	for f_fam in ipv6 ipv4; do
+		grep -qx "rules $f_fam" "$f_w/done" || continue
+		f_batch "$f_fam" "$f_w/prev.rules" "$f_w/undo.$f_fam" "$f_w/gens.before"
+		f_batch_run "$f_fam" "$f_w/undo.$f_fam" || echo 1 >"$f_w/rbfail"
+	done
+	sed -n 's/^limits //p' "$f_w/done" | while read -r f_name f_max f_bud; do
 		f_opts=
 		[ "$f_max" = - ] || f_opts="$f_opts --maxalloc $f_max"
 		[ "$f_bud" = - ] || f_opts="$f_opts --budget $f_bud"
 		# shellcheck disable=SC2086
-		f_out=$("$NFLUA_CTL" create "$f_name" $f_opts 2>&1) ||
-			{ f_log err "state $f_name: $f_out"; return 1; }
-		echo "$f_name" >>"$NFLUA_RUN/states.made"
-	fi
-	for f_script in "$@"; do
-		f_out=$("$NFLUA_CTL" execute "$f_name" "$f_script" 2>&1) || {
-			f_log err "state $f_name: script $f_script failed: $f_out"
+		[ -z "$f_opts" ] || "$NFLUA_CTL" set "$f_name" $f_opts >/dev/null 2>&1 || echo 1 >"$f_w/rbfail"
+	done
+	for f_s in $(cat "$f_w/staged" 2>/dev/null); do
+		f_destroy "$f_s" || echo 1 >"$f_w/rbfail"
+	done
+	[ -f "$f_w/rbfail" ] && f_rb=1
+	f_progress "rolled-back $f_rb"
+	return $f_rb
+}
+
+# $1 - work dir (actions, groups, plan), $2 - root, $3 - mode: strict (apply: any failure rolls
+# everything back) or partial (start/reload: a state that fails keeps its previous version if
+# it runs, else is left out with its rules; the rest switches). Returns 0, 1 (failed, rolled
+# back; partial: some state kept or left out), 4 (rollback failed).
+f_switch() {
+	f_w=$1 f_root=$2 f_mode=$3
+	: >"$f_w/staged"
+	: >"$f_w/done"
+	: >"$f_w/leftout"
+	# from here a hang-up or a closed stdout must not stop us half-way
+	trap '' HUP PIPE
+	{ f_gens ipv4; f_gens ipv6; } >"$f_w/gens.before"
+	f_progress "switch"
+	# 1. stage new and changed states under NAME~new
+	while read -r f_name f_act f_dg f_max f_bud f_scripts; do
+		case $f_act in create | replace) ;; *) continue ;; esac
+		# shellcheck disable=SC2086 # script paths
+		f_stage "$f_w" "$f_root" "$f_name" "$f_max" "$f_bud" $f_scripts && continue
+		[ "$f_mode" = partial ] || { f_rollback "$f_w" || return 4; return 1; }
+		f_destroy "$f_name~new"
+		sed -i "/^$f_name~new\$/d" "$f_w/staged"
+		echo "$f_name" >>"$f_w/leftout"
+	done <"$f_w/actions"
+	[ ! -s "$f_w/leftout" ] || { f_keep_previous "$f_w"; f_compare_rules "$f_w" >/dev/null; }
+	# 2. limits of states that stay
+	while read -r f_name f_act f_dg f_max f_bud f_scripts; do
+		[ "$f_act" = limits ] || continue
+		f_old=$(grep "^$f_name " "$NFLUA_RUN/applied" | cut -d' ' -f3,4)
+		f_out=$("$NFLUA_CTL" set "$f_name" --maxalloc "$f_max" --budget "$f_bud" 2>&1) || {
+			f_err "state $f_name: $(f_msg "$f_out")"
+			[ "$f_mode" = partial ] && { echo "$f_name" >>"$f_w/limitsfail"; continue; }
+			f_rollback "$f_w" || return 4
 			return 1
 		}
+		echo "limits $f_name $f_old" >>"$f_w/done"
+	done <"$f_w/actions"
+	f_progress staged
+	# test hook: a pause to interrupt the transaction at this point (docs/uci.md)
+	[ -z "$NFLUA_TEST_PAUSE" ] || sleep "$NFLUA_TEST_PAUSE"
+	# 3. staged states take their names (an exchange with the live state of a replace)
+	for f_s in $(cat "$f_w/staged"); do
+		f_out=$("$NFLUA_CTL" rename "$f_s" "${f_s%~new}" 2>&1) || {
+			f_err "state ${f_s%~new}: rename: $(f_msg "$f_out")"
+			f_rollback "$f_w" || return 4
+			return 1
+		}
+		echo "rename $f_s ${f_s%~new}" >>"$f_w/done"
 	done
-	f_log info "state $f_name: $# script(s) loaded"
-}
-
-# $1 - state: destroys it if we made it (rules using it must be gone)
-f_state_drop() {
-	grep -qx -- "$1" "$NFLUA_RUN/states.made" 2>/dev/null || return 0
-	f_state_exists "$1" && { "$NFLUA_CTL" destroy "$1" >/dev/null 2>&1 ||
-		f_log warn "state $1: destroy refused (rules of others still use it?)"; }
-	grep -vx -- "$1" "$NFLUA_RUN/states.made" >"$NFLUA_RUN/states.tmp"
-	mv "$NFLUA_RUN/states.tmp" "$NFLUA_RUN/states.made"
-}
-
-# $1 - family, $2 - table, $3 - hook: which generation (0, 1) is installed, or nothing
-f_gen_of() {
-	sed -n "s/^$1 $2 $3 //p" "$NFLUA_RUN/chains" 2>/dev/null
-}
-
-# $1 - rules file (plan format, broken states already left out): installs every
-# (family, table, hook) group as a new generation, then removes groups no longer there.
-f_rules_install() {
-	f_rules=$1
-	: >"$NFLUA_RUN/chains.new"
-	f_fail=0
-	for f_group in $(cut -d' ' -f1-3 "$f_rules" | sort -u | tr ' ' ':'); do
-		f_fam=${f_group%%:*} f_rest=${f_group#*:}
-		f_tab=${f_rest%%:*} f_hook=${f_rest#*:}
-		f_ipt=$(f_ipt "$f_fam")
-		f_old=$(f_gen_of "$f_fam" "$f_tab" "$f_hook")
-		f_new=0
-		[ "$f_old" = 0 ] && f_new=1
-		f_chain=NFLUA-$f_hook-$f_new
-		"$f_ipt" -t "$f_tab" -N "$f_chain" 2>/dev/null || "$f_ipt" -t "$f_tab" -F "$f_chain"
-		while read -r f_l_fam f_l_tab f_l_hook f_l_state f_l_args; do
-			[ "$f_l_fam $f_l_tab $f_l_hook" = "$f_fam $f_tab $f_hook" ] || continue
-			# shellcheck disable=SC2086 # iptables words, split on blanks, no globbing
-			(set -f; "$f_ipt" -t "$f_tab" -A "$f_chain" $f_l_args) 2>"$NFLUA_RUN/ipt.err" ||
-				{ f_log err "rule of state $f_l_state ($f_fam $f_tab $f_hook $f_l_args): $(cat "$NFLUA_RUN/ipt.err")"; f_fail=1; }
-		done <"$f_rules"
-		"$f_ipt" -t "$f_tab" -I "$f_hook" 1 -j "$f_chain" || { f_fail=1; continue; }
-		if [ -n "$f_old" ]; then
-			f_chain_del "$f_ipt" "$f_tab" "$f_hook" "NFLUA-$f_hook-$f_old"
-		fi
-		echo "$f_fam $f_tab $f_hook $f_new" >>"$NFLUA_RUN/chains.new"
+	# 4. the rules: all groups in a new generation, one batch per family
+	for f_fam in ipv4 ipv6; do
+		f_batch "$f_fam" "$f_w/plan/rules" "$f_w/batch.$f_fam"
+		# (marked before it runs: iptables-legacy commits table by table, so a failed batch
+		# may have changed some tables; the undo makes every table equal to the records again)
+		echo "rules $f_fam" >>"$f_w/done"
+		f_batch_run "$f_fam" "$f_w/batch.$f_fam" && continue
+		f_rollback "$f_w" || return 4
+		return 1
 	done
-	# groups of the previous plan that this one no longer has
-	while read -r f_fam f_tab f_hook f_old; do
-		grep -q "^$f_fam $f_tab $f_hook " "$NFLUA_RUN/chains.new" && continue
-		f_chain_del "$(f_ipt "$f_fam")" "$f_tab" "$f_hook" "NFLUA-$f_hook-$f_old"
-	done <"$NFLUA_RUN/chains" 2>/dev/null
-	mv "$NFLUA_RUN/chains.new" "$NFLUA_RUN/chains"
-	return $f_fail
-}
-
-# $1 - iptables command, $2 - table, $3 - hook, $4 - our chain: unhooks, flushes, deletes it
-f_chain_del() {
-	while "$1" -t "$2" -D "$3" -j "$4" 2>/dev/null; do :; done
-	"$1" -t "$2" -F "$4" 2>/dev/null
-	"$1" -t "$2" -X "$4" 2>/dev/null
+	f_progress switched
+	# 5. verify before anything is destroyed: every state there, every group jumped to
+	f_kernel_states >"$f_w/kernel.after"
+	: >"$f_w/verify"
+	while read -r f_name f_rest; do
+		grep -qx -- "$f_name" "$f_w/kernel.after" || echo "verify: state $f_name missing" >>"$f_w/verify"
+	done <"$f_w/plan/states"
+	cut -d' ' -f1-3 "$f_w/plan/rules" | sort -u | while read -r f_fam f_tab f_hook; do
+		f_group_live "$f_fam" "$f_tab" "$f_hook" ||
+			echo "verify: no jump to our $f_fam $f_tab $f_hook chain" >>"$f_w/verify"
+	done
+	if [ -s "$f_w/verify" ]; then
+		while read -r f_l; do f_err "$f_l"; done <"$f_w/verify"
+		f_rollback "$f_w" || return 4
+		return 1
+	fi
 	return 0
 }
 
-# $1 - plan directory: the transaction (see the top of this file)
-f_apply() {
-	f_plan=$1
-	mkdir -p "$NFLUA_RUN"
-	: >"$NFLUA_RUN/broken"
-	: >"$NFLUA_RUN/wanted"
-	while read -r f_s_name f_s_max f_s_bud f_s_scripts; do
-		[ -n "$f_s_name" ] || continue
-		echo "$f_s_name" >>"$NFLUA_RUN/wanted"
-		# shellcheck disable=SC2086 # script paths, one word each
-		f_state_load "$f_s_name" "$f_s_max" "$f_s_bud" $f_s_scripts || echo "$f_s_name" >>"$NFLUA_RUN/broken"
-	done <"$f_plan/states"
-	# rules of broken or unknown states are left out
-	: >"$NFLUA_RUN/rules"
-	while read -r f_r_fam f_r_tab f_r_hook f_r_state f_r_args; do
-		[ -n "$f_r_fam" ] || continue
-		if grep -qx -- "$f_r_state" "$NFLUA_RUN/broken" || ! grep -qx -- "$f_r_state" "$NFLUA_RUN/wanted"; then
-			f_log warn "rule $f_r_fam $f_r_tab $f_r_hook of state $f_r_state left out (state not loaded)"
-			continue
-		fi
-		echo "$f_r_fam $f_r_tab $f_r_hook $f_r_state $f_r_args" >>"$NFLUA_RUN/rules"
-	done <"$f_plan/rules"
-	f_rules_install "$NFLUA_RUN/rules"
-	f_rc=$?
-	# states of ours that are broken or no longer wanted go once no rule of ours uses them
-	for f_s in $(cat "$NFLUA_RUN/states.made" 2>/dev/null); do
-		if grep -qx -- "$f_s" "$NFLUA_RUN/broken" || ! grep -qx -- "$f_s" "$NFLUA_RUN/wanted"; then
-			f_state_drop "$f_s"
+# A start/reload whose new version of some states failed: those that run keep their previous
+# version (their recorded line and rules), the others are left out with their rules.
+f_keep_previous() {
+	f_w=$1
+	for f_name in $(cat "$f_w/leftout"); do
+		f_prev=$(grep "^$f_name " "$NFLUA_RUN/applied" 2>/dev/null)
+		sed -i "/^$f_name /d" "$f_w/actions" "$f_w/plan/states"
+		sed -i "/^[a-z0-9]* [a-z]* [A-Z]* $f_name /d" "$f_w/plan/rules"
+		if [ -n "$f_prev" ] && grep -qx -- "$f_name" "$f_w/kernel"; then
+			# shellcheck disable=SC2086
+			set -- $f_prev
+			f_n=$1 f_dg=$2
+			shift 2
+			echo "$f_n keep $f_dg $*" >>"$f_w/actions"
+			echo "$*" | sed "s/^/$f_n /" >>"$f_w/plan/states"
+			grep "^[a-z0-9]* [a-z]* [A-Z]* $f_name " "$NFLUA_RUN/rules" >>"$f_w/plan/rules"
+			f_log err "state $f_name: the previous version keeps running"
+		else
+			f_log err "state $f_name: left out with its rules"
 		fi
 	done
-	[ ! -s "$NFLUA_RUN/broken" ] && return $f_rc
-	return 1
 }
 
-# Reinstalls the rules of the last plan (after a firewall action flushed them).
+# $1 - work dir: after a switch, the old states go (now under NAME~new) and so do the states no
+# longer wanted; the records are written.
+f_finish() {
+	f_w=$1
+	for f_s in $(cat "$f_w/staged"); do
+		grep -q "^${f_s%~new} replace " "$f_w/actions" && f_destroy "$f_s"
+	done
+	sed -n 's/^\([^ ]*\) destroy$/\1/p' "$f_w/actions" | while read -r f_s; do
+		f_destroy "$f_s"
+	done
+	sed -n 's/^\([^ ]*\) [a-z]* \(.*\)$/\1 \2/p' "$f_w/actions" | grep -v '^[^ ]* destroy' \
+		>"$NFLUA_RUN/applied.tmp"
+	mv "$NFLUA_RUN/applied.tmp" "$NFLUA_RUN/applied"
+	cp "$f_w/plan/rules" "$NFLUA_RUN/rules.tmp"
+	mv "$NFLUA_RUN/rules.tmp" "$NFLUA_RUN/rules"
+	f_progress "done"
+}
+
+# ---------------------------------------------------------------- start, reload, stop, restore
+
+# Start or reload from the installed /etc/config/nflua. A state whose scripts fail keeps its
+# previous version when it runs (else it is left out with its rules); the Lua error is logged.
+# Returns 1 when something was left out or kept back, or when the switch failed.
+f_start() {
+	f_lock || { f_log err "cannot take $NFLUA_LOCK"; return 1; }
+	f_w=$(mktemp -d /tmp/nflua-XXXXXX) || return 1
+	: >"$NFLUA_RUN/apply.log"
+	f_progress "begin start $$"
+	f_plan "$NFLUA_UCI" "$f_w/plan"
+	f_ret=0
+	while read -r f_l; do f_log err "$f_l (left out)"; f_ret=1; done <"$f_w/plan/errors"
+	: >"$f_w/leftout"
+	if ! f_compare "$f_w" ""; then
+		# states with a missing script: as with a failing one
+		cat "$f_w/broken" >>"$f_w/leftout"
+		f_keep_previous "$f_w"
+		f_compare_rules "$f_w"
+		f_ret=1
+	fi
+	if grep -qv ' keep ' "$f_w/actions" || grep -q ' changed$' "$f_w/groups"; then
+		: >"$f_w/leftout"
+		if f_switch "$f_w" "" partial; then
+			f_finish "$f_w"
+			[ ! -s "$f_w/leftout" ] && [ ! -s "$f_w/limitsfail" ] || f_ret=1
+		else
+			f_ret=1
+		fi
+	else
+		f_progress "done ok"
+	fi
+	f_log info "$(grep -c . "$NFLUA_RUN/applied" 2>/dev/null) state(s), $(grep -c . "$NFLUA_RUN/rules" 2>/dev/null) rule(s) running"
+	rm -rf "$f_w"
+	return $f_ret
+}
+
+# Reinstalls the recorded rules when a firewall action removed them (fw4 include).
 f_rules_restore() {
 	[ -f "$NFLUA_RUN/rules" ] || return 0
-	# fw4's "stop" deletes every nft table: our chains may be gone while recorded
-	while read -r f_fam f_tab f_hook f_old; do
-		"$(f_ipt "$f_fam")" -t "$f_tab" -L "NFLUA-$f_hook-$f_old" -n >/dev/null 2>&1 && continue
-		sed -i "/^$f_fam $f_tab $f_hook /d" "$NFLUA_RUN/chains"
-	done <"$NFLUA_RUN/chains" 2>/dev/null
-	f_rules_install "$NFLUA_RUN/rules"
+	f_lock || return 1
+	f_w=$(mktemp -d /tmp/nflua-XXXXXX) || return 1
+	f_ret=0
+	for f_fam in ipv4 ipv6; do
+		f_all=1
+		for f_g in $(grep "^$f_fam " "$NFLUA_RUN/rules" | cut -d' ' -f2,3 | sort -u | tr ' ' ':'); do
+			f_group_live "$f_fam" "${f_g%:*}" "${f_g#*:}" || f_all=0
+		done
+		[ $f_all = 1 ] && continue
+		f_batch "$f_fam" "$NFLUA_RUN/rules" "$f_w/batch"
+		f_batch_run "$f_fam" "$f_w/batch" || f_ret=1
+	done
+	rm -rf "$f_w"
+	return $f_ret
 }
 
 # Removes every chain, rule and state this service made.
 f_stop() {
 	[ -d "$NFLUA_RUN" ] || return 0
-	: >"$NFLUA_RUN/rules.none"
-	f_rules_install "$NFLUA_RUN/rules.none"
-	for f_s in $(cat "$NFLUA_RUN/states.made" 2>/dev/null); do
-		f_state_drop "$f_s"
+	f_lock || return 1
+	f_w=$(mktemp -d /tmp/nflua-XXXXXX) || return 1
+	: >"$f_w/none"
+	for f_fam in ipv4 ipv6; do
+		f_batch "$f_fam" "$f_w/none" "$f_w/batch"
+		f_batch_run "$f_fam" "$f_w/batch"
 	done
-	rm -f "$NFLUA_RUN/rules" "$NFLUA_RUN/rules.none" "$NFLUA_RUN/wanted" "$NFLUA_RUN/broken"
+	f_kernel_states >"$f_w/kernel"
+	while read -r f_s f_rest; do
+		grep -qx -- "$f_s" "$f_w/kernel" && f_destroy "$f_s"
+		grep -qx -- "$f_s~new" "$f_w/kernel" && f_destroy "$f_s~new"
+	done <"$NFLUA_RUN/applied" 2>/dev/null
+	rm -f "$NFLUA_RUN/applied" "$NFLUA_RUN/rules"
+	rm -rf "$f_w"
+}
+
+# ---------------------------------------------------------------- nfluactl apply
+
+# A bundle entry's name (docs/uci.md): only these are accepted
+f_bundle_name_ok() {
+	echo "$1" | grep -qxE '(\./)?(etc/|etc/config/|etc/config/nflua|etc/nflua/|etc/nflua/apply/|etc/nflua/apply/[A-Za-z0-9_]+/|etc/nflua/apply/[A-Za-z0-9_]+/[A-Za-z0-9_][A-Za-z0-9_.-]*)'
+}
+
+# $1 - tar file, $2 - destination: checks the listing, then extracts. Returns 1 with the
+# reason in $f_why. Nothing is extracted from a refused bundle.
+f_bundle_tar() {
+	f_why=
+	f_tar=$1 f_dst=$2
+	busybox tar -tvf "$f_tar" >"$f_tar.list" 2>"$f_tar.err" ||
+		{ f_why="not a tar archive: $(head -n 1 "$f_tar.err")"; return 1; }
+	# busybox strips leading "/" and "../" and says so on stderr: such a bundle is refused
+	[ -s "$f_tar.err" ] && { f_why="bad entry: $(head -n 1 "$f_tar.err")"; return 1; }
+	f_n=0 f_total=0
+	while IFS= read -r f_l; do
+		f_n=$((f_n + 1))
+		[ $f_n -le "$NFLUA_ENTRIES_MAX" ] || { f_why="more than $NFLUA_ENTRIES_MAX entries"; return 1; }
+		set -f
+		# "-rw-r--r-- root/root 123 2026-11-30 12:00:00 etc/config/nflua": 6 words exactly
+		# shellcheck disable=SC2086
+		set -- $f_l
+		set +f
+		[ $# = 6 ] || { f_why="bad entry: $f_l"; return 1; }
+		case $1 in
+		-?????????) f_bundle_name_ok "$6" && case $6 in */) false ;; esac ||
+			{ f_why="entry not allowed: $6"; return 1; } ;;
+		d?????????) f_bundle_name_ok "$6" || { f_why="entry not allowed: $6"; return 1; } ;;
+		*) f_why="not a regular file or directory: $6 (type ${1%"${1#?}"})"; return 1 ;;
+		esac
+		case $3 in *[!0-9]*) f_why="bad size: $f_l"; return 1 ;; esac
+		[ "$3" -le "$NFLUA_FILE_MAX" ] || { f_why="$6: $3 bytes, more than $NFLUA_FILE_MAX"; return 1; }
+		f_total=$((f_total + $3))
+	done <"$f_tar.list"
+	[ $f_n -gt 0 ] || { f_why="empty bundle"; return 1; }
+	mkdir -p "$f_dst"
+	busybox tar -xf "$f_tar" -C "$f_dst" 2>"$f_tar.err" ||
+		{ f_why="extraction failed: $(head -n 1 "$f_tar.err")"; return 1; }
+	f_bundle_tree "$f_dst"
+}
+
+# $1 - a tree: only regular files and directories of the allowed names, within the limits
+f_bundle_tree() {
+	f_why=
+	f_bad=$(cd "$1" && find . ! -type f ! -type d | head -n 1)
+	[ -z "$f_bad" ] || { f_why="not a regular file or directory: ${f_bad#./}"; return 1; }
+	f_bad=$(cd "$1" && find . -mindepth 1 | sed 's,^\./,,' | while read -r f_p; do
+		[ -d "$f_p" ] && f_p="$f_p/"
+		f_bundle_name_ok "$f_p" || { echo "$f_p"; break; }
+	done)
+	[ -z "$f_bad" ] || { f_why="entry not allowed: $f_bad"; return 1; }
+	[ "$(cd "$1" && find . | wc -l)" -le $((NFLUA_ENTRIES_MAX + 1)) ] ||
+		{ f_why="more than $NFLUA_ENTRIES_MAX entries"; return 1; }
+	f_bad=$(cd "$1" && find . -type f -size +$((NFLUA_FILE_MAX / 1024))k | head -n 1)
+	[ -z "$f_bad" ] || { f_why="${f_bad#./}: more than $NFLUA_FILE_MAX bytes"; return 1; }
+	[ -f "$1/etc/config/nflua" ] || { f_why="no etc/config/nflua in the bundle"; return 1; }
+}
+
+# $1 - the staged tree: owned by root, modes 0644/0755 (the bundle's own are not kept)
+f_bundle_own() {
+	# (OpenWrt's busybox has find -exec, not -exec ... {} +)
+	chown -R 0:0 "$1" && find "$1" -type d -exec chmod 0755 {} \; && find "$1" -type f -exec chmod 0644 {} \;
+}
+
+# $1 - SOURCE (- or a directory), $2 - work dir: the bundle into $2/root. Returns 1 with $f_why.
+f_bundle_read() {
+	if [ "$1" = - ]; then
+		head -c $((NFLUA_BUNDLE_MAX + 1)) >"$2/bundle.tar"
+		[ "$(wc -c <"$2/bundle.tar")" -le "$NFLUA_BUNDLE_MAX" ] ||
+			{ f_why="bundle larger than $NFLUA_BUNDLE_MAX bytes"; return 1; }
+		f_bundle_tar "$2/bundle.tar" "$2/root" && f_bundle_own "$2/root"
+	else
+		[ -d "$1" ] || { f_why="$1: not a directory"; return 1; }
+		f_bundle_tree "$1" || return 1
+		mkdir -p "$2/root" && cp -R "$1/." "$2/root/" && f_bundle_tree "$2/root" && f_bundle_own "$2/root"
+	fi
+}
+
+# $1 - root of the bundle: every script its plan names is a file of the bundle (or of an
+# installed policies package, /usr/share/nflua/)
+f_bundle_scripts() {
+	f_why=
+	for f_s in $(cut -d' ' -f4- "$2/states"); do
+		case $f_s in
+		/etc/nflua/apply/*) [ -f "$1$f_s" ] || { f_why="script $f_s is not in the bundle"; return 1; } ;;
+		/usr/share/nflua/*) [ -f "$f_s" ] || { f_why="script $f_s is not installed"; return 1; } ;;
+		*) f_why="script $f_s: only /etc/nflua/apply/ (the bundle) and /usr/share/nflua/ may be named"; return 1 ;;
+		esac
+	done
+}
+
+# $1 - work dir: the persisted files that differ (change file records; --diff lines)
+f_files_compare() {
+	f_w=$1
+	: >"$f_w/files"
+	{
+		echo /etc/config/nflua
+		(cd "$f_w/root" && find etc/nflua/apply -type f 2>/dev/null | sed 's,^,/,')
+		find /etc/nflua/apply -type f 2>/dev/null
+	} | sort -u | while read -r f_p; do
+		f_new=$f_w/root$f_p
+		[ -f "$f_new" ] || f_new=/dev/null
+		f_old=$f_p
+		[ -f "$f_old" ] || f_old=/dev/null
+		cmp -s "$f_old" "$f_new" && continue
+		echo "$f_p" >>"$f_w/files"
+		f_rec "change file $f_p"
+	done
+}
+
+# $1 - path, $2 - old file, $3 - new file: a unified diff. busybox diff when there is one
+# (OpenWrt's busybox has none by default: CONFIG_BUSYBOX_DEFAULT_DIFF=n), else diffutils' diff,
+# else one hunk of the whole files (a valid unified diff, not a minimal one).
+# NFLUA_DIFF=whole forces the last.
+f_udiff() {
+	if [ "$NFLUA_DIFF" != whole ] && busybox diff /dev/null /dev/null >/dev/null 2>&1; then
+		busybox diff -u -L "a$1" -L "b$1" "$2" "$3"
+	elif [ "$NFLUA_DIFF" != whole ] && command -v diff >/dev/null 2>&1; then
+		diff -u -L "a$1" -L "b$1" "$2" "$3"
+	else
+		f_d_o=$(grep -c '' "$2") f_d_n=$(grep -c '' "$3")
+		echo "--- a$1"
+		echo "+++ b$1"
+		echo "@@ -$((f_d_o > 0)),$f_d_o +$((f_d_n > 0)),$f_d_n @@"
+		sed 's/^/-/' "$2"
+		sed 's/^/+/' "$3"
+	fi
+}
+
+# $1 - work dir: "diff| " lines of the files that differ (old, then new)
+f_files_diff() {
+	while read -r f_p; do
+		f_new=$1/root$f_p
+		[ -f "$f_new" ] || f_new=/dev/null
+		f_old=$f_p
+		[ -f "$f_old" ] || f_old=/dev/null
+		f_udiff "$f_p" "$f_old" "$f_new" | sed 's/^/diff| /'
+	done <"$1/files"
+}
+
+# $1 - work dir: the bundle's files take the place of the installed ones (each by a rename on
+# /etc's file system). Called after the switch succeeded.
+f_persist() {
+	f_w=$1
+	mkdir -p /etc/nflua /etc/config || return 1
+	rm -rf /etc/nflua/.apply.new /etc/nflua/.apply.old
+	if [ -d "$f_w/root/etc/nflua/apply" ]; then
+		cp -R "$f_w/root/etc/nflua/apply" /etc/nflua/.apply.new || return 1
+	else
+		mkdir /etc/nflua/.apply.new || return 1
+	fi
+	cp "$f_w/root/etc/config/nflua" /etc/nflua/.config.new || return 1
+	sync
+	[ ! -d /etc/nflua/apply ] || mv /etc/nflua/apply /etc/nflua/.apply.old || return 1
+	if ! mv /etc/nflua/.apply.new /etc/nflua/apply || ! mv /etc/nflua/.config.new /etc/config/nflua; then
+		# the installed files as they were (the config is moved last: it is still the old one)
+		rm -rf /etc/nflua/apply
+		[ ! -d /etc/nflua/.apply.old ] || mv /etc/nflua/.apply.old /etc/nflua/apply
+		return 1
+	fi
+	rm -rf /etc/nflua/.apply.old
+	sync
+}
+
+# nfluactl apply [--check] [--diff] SOURCE: the records of docs/uci.md on stdout. Exit status 0
+# ok/changed/would-change, 1 failed (left on the previous policy), 2 bad usage or bundle, 3 no
+# /dev/nflua, 4 rollback failed.
+f_apply_cmd() {
+	NFLUA_OUT=1
+	f_check='' f_diff='' f_source='' f_usage=''
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--check) f_check=1 ;;
+		--diff) f_diff=1 ;;
+		-) [ -z "$f_source" ] || f_usage=1; f_source=- ;;
+		-*) f_usage=1 ;;
+		*) [ -z "$f_source" ] || f_usage=1; f_source=$1 ;;
+		esac
+		shift
+	done
+	f_rec "nflua-apply 1"
+	if [ -n "$f_usage" ] || [ -z "$f_source" ]; then
+		f_rec "error usage: nfluactl apply [--check] [--diff] (- | DIRECTORY)"
+		f_rec "result failed"
+		return 2
+	fi
+	[ -e "${NFLUA_DEV:-/dev/nflua}" ] || {
+		f_rec "error ${NFLUA_DEV:-/dev/nflua} is missing (load the module: modprobe nflua)"
+		f_rec "result failed"
+		return 3
+	}
+	# (no dot in the path: uci reads "a.b" in a package path as package "a", section "b")
+	f_w=$(mktemp -d /tmp/nflua-apply-XXXXXX) || { f_rec "error mktemp failed"; f_rec "result failed"; return 2; }
+	# shellcheck disable=SC2064 # the directory is known now
+	trap "rm -rf '$f_w'" EXIT
+	f_apply_run "$f_w"
+	f_ret=$?
+	rm -rf "$f_w"
+	trap - EXIT
+	return $f_ret
+}
+
+# $1 - work dir (f_apply_cmd's settings)
+f_apply_run() {
+	f_w=$1
+	f_bundle_read "$f_source" "$f_w" || {
+		f_rec "error bad bundle: $f_why"
+		f_rec "result failed"
+		return 2
+	}
+	f_lock || { f_rec "error cannot take $NFLUA_LOCK"; f_rec "result failed"; return 1; }
+	: >"$NFLUA_RUN/apply.log"
+	f_progress "begin apply $$"
+	f_plan "$f_w/root/etc/config/nflua" "$f_w/plan"
+	f_bundle_scripts "$f_w/root" "$f_w/plan" || echo "$f_why" >>"$f_w/plan/errors"
+	if [ -s "$f_w/plan/errors" ]; then
+		while read -r f_l; do f_err "$f_l"; done <"$f_w/plan/errors"
+		f_rec "result failed"
+		f_progress "done failed"
+		return 1
+	fi
+	f_compare "$f_w" "$f_w/root" || { f_rec "result failed"; f_progress "done failed"; return 1; }
+	f_files_compare "$f_w"
+	[ -z "$f_diff" ] || f_files_diff "$f_w"
+	if ! grep -qv ' keep ' "$f_w/actions" && ! grep -q ' changed$' "$f_w/groups" && [ ! -s "$f_w/files" ]; then
+		f_rec "result ok"
+		f_progress "done ok"
+		return 0
+	fi
+	if [ -n "$f_check" ]; then
+		f_rec "result would-change"
+		f_progress "done would-change"
+		return 0
+	fi
+	f_switch "$f_w" "$f_w/root" strict
+	f_sw=$?
+	case $f_sw in
+	0) ;;
+	4) f_rec "error rollback failed: the router may be between policies"; f_rec "result failed"; return 4 ;;
+	*) f_rec "result failed"; f_progress "done failed"; return 1 ;;
+	esac
+	f_persist "$f_w" || {
+		f_err "persist: cannot write /etc/config/nflua and /etc/nflua/apply"
+		f_rollback "$f_w" || { f_rec "result failed"; return 4; }
+		f_rec "result failed"
+		return 1
+	}
+	f_finish "$f_w"
+	f_rec "result changed"
+	return 0
 }
