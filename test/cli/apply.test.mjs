@@ -267,12 +267,20 @@ config rule 'dns_in'
 			'directory etc/nflua/apply/dns/', 'file etc/nflua/apply/dns/01-dns.lua',
 		]);
 		for (const e of entries) {
+			/* the names the router accepts (/work/apply-interface.md, Changes) */
+			assert.match(e.name, /^etc\/(config\/(nflua)?|nflua\/(apply\/([A-Za-z0-9_]+\/([A-Za-z0-9_][A-Za-z0-9_.-]*)?)?)?)?$/);
 			assert.equal(e.uid, 0);
 			assert.equal(e.mtime, 0);
 			assert.equal(e.mode, e.type === 'directory' ? 0o755 : 0o644);
 			assert.doesNotMatch(e.name, /^\/|\.\./);
 		}
 		assert.equal(entries.find((e) => e.name.endsWith('00-vars.lua')).data, Pol.renderVars({ BLOCKED: ['curl', 'wget'], LIMIT: 10 }));
+	});
+
+	it("what the router would refuse is refused here: a file over 2 MiB, more than 512 entries", () => {
+		assert.throws(() => Pol.compilePolicy(p, Pol.hostVars(p, undefined, 'x'), () => new Uint8Array(2 * 1024 * 1024 + 1)), /bytes; a router takes files of at most 2097152 bytes/);
+		const many = Pol.checkPolicy({ states: Array.from({ length: 6 }, (_, i) => ({ name: `s${i}`, scripts: Array.from({ length: 98 }, (_, j) => `f${j}.lua`) })) }, 'p.json');
+		assert.throws(() => Pol.compilePolicy(many, Pol.hostVars(many, undefined, 'x'), script), /the bundle would have 599 entries; a router takes at most 512/);
 	});
 
 	it('another router with other variables: another vars file, the rest the same', () => {

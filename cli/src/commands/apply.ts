@@ -99,7 +99,7 @@ function outcome(code: number | null, stdout: string, stderr: string, where: str
 		throw new ApplyFailedError(`${where}: cannot run /usr/sbin/nfluactl: ${lastLines(stderr) || `exit ${code}`}`, { result: 'failed', policy: 'old', changes: [] },
 			'install the nfluactl package of this release on the router');
 	}
-	if (code === 3) throw new ModuleMissingError(`${where}: /dev/nflua does not exist${stderr.trim() === '' ? '' : ` (${lastLines(stderr)})`}`, 'is the nflua module loaded? (on the router: modprobe nflua)');
+	if (code === 3) throw new ModuleMissingError(`${where}: /dev/nflua does not exist`, 'is the nflua module loaded? (on the router: modprobe nflua)');
 	let r: ApplyReport | undefined;
 	try {
 		r = parseApplyOutput(stdout, where);

@@ -52,6 +52,10 @@ export const VARS_FILE = '00-vars.lua';
 export const HOST_VARS_KEY = 'nflua_vars';
 /** nesting of variable values (tables in tables), well below what Lua's parser takes */
 const MAX_DEPTH = 32;
+/** what the router's nfluactl apply accepts (docs/policy.md): bytes of one file, of the tar, entries */
+export const BUNDLE_FILE_MAX = 2 * 1024 * 1024;
+export const BUNDLE_MAX = 8 * 1024 * 1024;
+export const BUNDLE_ENTRIES_MAX = 512;
 
 /** The chains each table has (iptables(8)): a rule for another would fail on the router. */
 const TABLE_CHAINS: Record<string, readonly string[]> = {
@@ -148,8 +152,8 @@ export function checkPolicy(doc: unknown, file: string): Policy {
 		}
 		s.scripts.forEach((f, j) => {
 			if (f.includes('\0')) throw new UsageError(`${file}: states[${i}].scripts[${j}]: a NUL in a path`);
-			if (!/^[A-Za-z0-9._+-]+$/.test(baseName(f))) {
-				throw new UsageError(`${file}: states[${i}].scripts[${j}]: '${baseName(f)}': name the file with letters, digits and . _ + - (it becomes a path in /etc/config/nflua)`);
+			if (!/^[A-Za-z0-9._-]+$/.test(baseName(f))) {
+				throw new UsageError(`${file}: states[${i}].scripts[${j}]: '${baseName(f)}': name the file with letters, digits and . _ - (it becomes a path in /etc/config/nflua)`);
 			}
 		});
 	});
@@ -301,5 +305,14 @@ export function compilePolicy(policy: Policy, vars: Map<string, Record<string, P
 		];
 		for (const [k, val] of opts) if (val !== undefined) uci += `\toption ${k} ${uciQuote(val)}\n`;
 	});
-	return { files: [{ path: CONFIG_PATH.slice(1), data: enc.encode(uci) }, ...files] };
+	const all = [{ path: CONFIG_PATH.slice(1), data: enc.encode(uci) }, ...files];
+	/* the router's limits, checked here so that a too large policy is refused before any router is */
+	for (const f of all) {
+		if (f.data.length > BUNDLE_FILE_MAX) throw new UsageError(`/${f.path}: ${f.data.length} bytes; a router takes files of at most ${BUNDLE_FILE_MAX} bytes`);
+	}
+	const entries = all.length + 4 + policy.states.length;	/* the files, etc/ etc/config/ etc/nflua/ etc/nflua/apply/, a directory per state */
+	if (entries > BUNDLE_ENTRIES_MAX) throw new UsageError(`the bundle would have ${entries} entries; a router takes at most ${BUNDLE_ENTRIES_MAX}`);
+	const bytes = all.reduce((n, f) => n + 512 + Math.ceil(f.data.length / 512) * 512, 1024 + 512 * (4 + policy.states.length));
+	if (bytes > BUNDLE_MAX) throw new UsageError(`the bundle would be ${bytes} bytes; a router takes at most ${BUNDLE_MAX}`);
+	return { files: all };
 }
