@@ -58,7 +58,12 @@ describe('apply: policies to a fleet of real routers (QEMU router + 20 netns rou
 	let inv;
 	let pol;
 	const base = () => ['--known-hosts', vm.knownHosts, '--ssh-config', vm.sshConfig, '--timeout', '900'];
-	const apply = (policy, ...args) => run(['node', BIN, ...base(), 'apply', policy, '-i', inv, ...args]);
+	const apply = async (policy, ...args) => {
+		const t = Date.now();
+		const r = await run(['node', BIN, ...base(), 'apply', policy, '-i', inv, ...args]);
+		console.log(`      (apply ${policy.split('/').pop()} ${args.join(' ')}: exit ${r.code} in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+		return r;
+	};
 	/* one router, with the CLI's single-router commands (execute, list) */
 	const on = (host, ...args) => {
 		const target = host === 'r0' ? ['--host', vm.target] : ['--host', `root@${vm.fleetAddress(Number(host.slice(1)))}`, '--jump', vm.target];
