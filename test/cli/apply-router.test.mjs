@@ -177,7 +177,7 @@ ansible_ssh_private_key_file=${vm.keyFile}
 	});
 
 	const PART = ['r0', 'f001', 'f002', 'f003', 'f004', 'f005'];
-	const PART_LIMIT = 'r0:f00[1-5]';
+	const PART_LIMIT = 'r0:f001:f002:f003:f004:f005';
 	it('--check --diff after a policy change: would change (exit 10), the diff shows it, nothing changes', async () => {
 		const p2 = pol('p2.yaml', { words: ['sqlmap', 'BadBot', 'EvilBot'] });
 		const r = await apply(p2, '--limit', PART_LIMIT, '--check', '--diff', '-f', '10');

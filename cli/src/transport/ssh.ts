@@ -345,8 +345,10 @@ export class SshTransport implements Transport {
 			port: hop.port,
 			username: hop.user,
 			readyTimeout: this.opts.timeoutMs,
+			/* a router is given up after --timeout without an answer to the keepalives (at least
+			 * 15 s): a router busy with a long transaction (apply) answers late, not never */
 			keepaliveInterval: 5000,
-			keepaliveCountMax: 3,
+			keepaliveCountMax: Math.max(3, Math.ceil(this.opts.timeoutMs / 5000)),
 			hostVerifier: verifier,
 			algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(entries, [name])) as never },
 			authHandler: (_left, _partial, next) => {
