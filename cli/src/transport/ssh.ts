@@ -383,6 +383,12 @@ export class SshTransport implements Transport {
 					reject(keyProblem ?? new UnreachableError(`connection to ${label} closed during the handshake`));
 				}
 			});
+			/* through a jump host: the forwarded channel ending is this connection lost (ssh2 does
+			 * not notice a half-closed stream; the keepalives would only after --timeout) */
+			if (sock !== undefined) {
+				sock.once('end', () => c.destroy());
+				sock.once('close', () => c.destroy());
+			}
 			if (this.opts.verbose === true) this.log(`connecting to ${label}`);
 			c.connect(config);
 		});

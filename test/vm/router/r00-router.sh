@@ -5,7 +5,7 @@
 # busybox httpd on :80. It prints ROUTER-READY (the host polls result.log for it), then waits
 # until the host creates /tmp/router-done over SSH. Whatever the host did must leave the router
 # clean: no state, no rule calling Lua. The kernel log is judged by run.sh as for every case.
-# timeout: 900
+# timeout: 2700
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 
