@@ -8,11 +8,13 @@
 #   make feed-test  the OpenWrt feed (openwrt/) on OpenWrt's own buildroot, main and 24.10, from
 #                   the pinned sources in NFLUA_OPENWRT_SRC (docs/openwrt.md)
 #   make openwrt-service-test   /etc/init.d/nflua on OpenWrt's procd/ubus/uci in the QEMU router
-#   make demo       boot a QEMU router; this host's nfluactl provisions it over SSH (a Lua state,
-#                   the User-Agent policy, an iptables rule); a browser's request is served,
-#                   curl's is blocked
+#   make demo       boot a QEMU router with routers behind it; this host's nfluactl applies the
+#                   User-Agent policy to them over SSH (progress, recap); a browser's request is
+#                   served, curl's is blocked; a change shown with --check --diff, then applied
 #   make bench      packet rates through xt_string and Lua rules, as ratios to no rule, in
-#                   the QEMU router, and control-plane times (bench/results.md, results.png)
+#                   the QEMU router, and control-plane times (bench/results.md, results.png);
+#                   then nfluactl apply to 10 and 100 routers at several fork counts vs a bare
+#                   SSH fan-out (build/bench/fleet.txt)
 #   make test-arch ARCH=arm64|armhf|mipsel   cross-build nflua.ko and the extensions for a router
 #                   arch and run the VM suite on Debian's kernel of that arch (QEMU, TCG)
 #   make test-debug the whole VM suite on the debug kernel (KEY 6.1-debug: Debian's
@@ -92,6 +94,7 @@ demo: deps
 .PHONY: bench
 bench: deps
 	scripts/bench.sh $(KERNEL)
+	scripts/node-deps.sh && node scripts/bench-fleet.mjs
 
 clean:
 	rm -rf build dist

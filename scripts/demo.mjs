@@ -1,11 +1,13 @@
 // The demo (make demo): a QEMU router boots (Debian 6.1 kernel, nflua.ko, the iptables
-// extensions, dropbear, busybox httpd), and this host's nfluactl provisions it over SSH: a Lua
-// state, the User-Agent policy loaded into it, an iptables rule calling it. Then real HTTP
-// requests from this host: a browser's is served, curl's is blocked by Lua in the router's
-// kernel; the counters show it. Every step is checked: the demo fails if one does not do what it
+// extensions, dropbear, busybox httpd, the router-side nfluactl) with a few more routers behind
+// it as network namespaces, and this host's nfluactl applies the User-Agent policy
+// (policies/fleet/http_ua.yaml) to all of them over SSH, the router as the jump host: progress
+// and recap. Then real HTTP requests from this host: a browser's is served, curl's is blocked
+// by Lua in the router's kernel. A re-apply is ok; a policy change is shown with --check --diff,
+// then applied. Every step is checked: the demo fails if one does not do what it
 // says. The router's kernel log is judged at the end like every VM test's.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RouterVm } from '../test/cli/helpers/router-vm.mjs';
@@ -41,31 +43,47 @@ async function must(p, what) {
 	return r;
 }
 
+/** the same, with stderr on this terminal: the live progress line of fleet commands shows */
+function live(args) {
+	process.stdout.write(`$ nfluactl ${args.map(quote).join(' ')}\n`);
+	return new Promise((resolve) => {
+		const p = spawn(process.execPath, [BIN, ...opts, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+		let out = '';
+		p.stdout.on('data', (b) => {
+			out += b;
+			process.stdout.write(b);
+		});
+		p.on('close', (code) => resolve({ code, out }));
+	});
+}
+
+const FLEET = 4;
+
 async function main() {
-	say('Boot a router in QEMU: Debian 6.1 kernel with nflua.ko, dropbear (SSH) and a web server');
-	vm = await new RouterVm().start(240000);
+	say(`Boot a router in QEMU: Debian 6.1 kernel with nflua.ko, dropbear (SSH), a web server, and ${FLEET} more routers behind it (network namespaces, each its own SSH server, Lua states and iptables)`);
+	vm = await new RouterVm().start(600000, { fleet: FLEET, openwrt: true });
 	const cfg = join(scratch, 'ssh_config');
 	writeFileSync(cfg, `Host router\n  HostName 127.0.0.1\n  Port ${vm.sshPort}\n  User root\n  IdentityFile ${vm.keyFile}\n`);
 	opts = ['-F', cfg, '--known-hosts', vm.knownHosts, '--timeout', '60'];
+	vm.fleetInventory(); /* known_hosts lines for the routers behind it */
 	console.log(`router: root@127.0.0.1:${vm.sshPort} (SSH), its web server on http://127.0.0.1:${vm.httpPort}/`);
 	console.log(`(every nfluactl below also gets -F ${cfg} --known-hosts ${vm.knownHosts}: "router" is a Host there)`);
 
-	say('The fleet view: an inventory with this router, and a check that it answers');
+	say('The fleet: an inventory (Ansible INI) of the router and the routers behind it, reached through it as the jump host');
 	const inv = join(scratch, 'routers.ini');
-	writeFileSync(inv, '[edge]\nrouter\n');
+	const edges = Array.from({ length: FLEET }, (_, k) => `edge-${k + 1} ansible_host=${vm.fleetAddress(k + 1)}`);
+	writeFileSync(inv, `[gw]\nrouter\n[edge]\n${edges.join('\n')}\n[edge:vars]\nansible_user=root\nansible_ssh_common_args='-o ProxyJump=router'\nansible_ssh_private_key_file=${vm.keyFile}\n`);
+	process.stdout.write(readFileSync(inv, 'utf8'));
 	await must(nfluactl('inventory', '-i', inv), 'inventory');
 	await must(nfluactl('ping', '-i', inv), 'ping');
 
-	say('Create a Lua state in the router\'s kernel: 1 MiB memory cap, 100,000 instructions per call');
-	await must(nfluactl('-H', 'router', 'create', 'web', '--maxalloc', '1M', '--budget', '100000'), 'create');
+	const policy = 'policies/fleet/http_ua.yaml';
+	say(`The User-Agent policy: a Lua state, its scripts and a variable (the block list), and the rule that calls it (${policy})`);
+	process.stdout.write(readFileSync(join(ROOT, policy), 'utf8'));
 
-	say('Load the User-Agent policy and its block list (policies/http_ua.lua, http_ua.conf.lua)');
-	await must(nfluactl('-H', 'router', 'execute', 'web', 'policies/http_ua.lua'), 'execute policy');
-	await must(nfluactl('-H', 'router', 'execute', 'web', 'policies/http_ua.conf.lua'), 'execute config');
-
-	say('The rule: HTTP requests to the router go to http_ua_match; true means DROP');
-	await must(nfluactl('-H', 'router', 'rule', 'add', 'INPUT', '-p', 'tcp', '--dport', '80', '--state', 'web', '--function', 'http_ua_match', '--tcp-payload'), 'rule add');
-	await must(nfluactl('-H', 'router', 'rule', 'list'), 'rule list');
+	say('Apply it to every router: one SSH connection and one transaction per router; a live progress line, then the recap');
+	const a1 = await live(['apply', policy, '-i', inv]);
+	if (a1.code !== 10) throw new Error(`apply: exit ${a1.code}, expected 10 (changed)`);
 
 	say('A browser\'s request is served');
 	const ok = await show(`curl -sS --max-time 20 -A "Mozilla/5.0" ${vm.httpUrl}`, ['curl', '-sS', '--max-time', '20', '-A', 'Mozilla/5.0', vm.httpUrl]);
@@ -75,11 +93,29 @@ async function main() {
 	const blocked = await show(`curl -sS --max-time 5 ${vm.httpUrl}`, ['curl', '-sS', '--max-time', '5', vm.httpUrl]);
 	if (blocked.code !== 28) throw new Error(`curl's request was not blocked (curl exit ${blocked.code})`);
 	console.log('(blocked: no answer within 5 s)');
-
-	say('The counters: calls into Lua, and what matched');
 	await must(nfluactl('-H', 'router', 'list'), 'list');
-	const st = await must(nfluactl('-H', 'router', 'stats', 'web'), 'stats');
-	if (!/^matches=[1-9]/m.test(st.out)) throw new Error('stats show no match');
+
+	say('Apply again: every router is ok, nothing touched (states and rule counters go on)');
+	const a2 = await live(['apply', policy, '-i', inv]);
+	if (a2.code !== 0) throw new Error(`apply again: exit ${a2.code}, expected 0 (ok)`);
+
+	say('Change the policy (one more word on the block list), and ask first: --check --diff changes nothing');
+	const changed = join(scratch, 'http_ua.yaml');
+	writeFileSync(changed, readFileSync(join(ROOT, policy), 'utf8')
+		.replace(/- \.\.\/http_ua\.lua/, `- ${join(ROOT, 'policies', 'http_ua.lua')}`)
+		.replace(/- http_ua_list\.lua/, `- ${join(ROOT, 'policies', 'fleet', 'http_ua_list.lua')}`)
+		.replace(/BLOCKED_AGENTS: \[/, 'BLOCKED_AGENTS: [python-requests, '));
+	const c = await live(['apply', changed, '-i', inv, '--check', '--diff']);
+	if (c.code !== 10 || !c.out.includes('+\t"python-requests",')) throw new Error(`apply --check --diff: exit ${c.code}, or no diff`);
+	const still = await show(`curl -sS --max-time 20 -A python-requests/2.31 ${vm.httpUrl}`, ['curl', '-sS', '--max-time', '20', '-A', 'python-requests/2.31', vm.httpUrl]);
+	if (still.code !== 0) throw new Error('--check changed something');
+
+	say('Now apply it: the new list, switched without a moment unfiltered');
+	const a3 = await live(['apply', changed, '-i', inv]);
+	if (a3.code !== 10) throw new Error(`apply of the change: exit ${a3.code}`);
+	const now = await show(`curl -sS --max-time 5 -A python-requests/2.31 ${vm.httpUrl}`, ['curl', '-sS', '--max-time', '5', '-A', 'python-requests/2.31', vm.httpUrl]);
+	if (now.code !== 28) throw new Error(`python-requests was not blocked (curl exit ${now.code})`);
+	console.log('(blocked: no answer within 5 s)');
 
 	say('Mistakes come back with the chunk name and line; a runaway script is stopped by the budget');
 	const bad = join(scratch, 'bad.lua');
@@ -89,9 +125,11 @@ async function main() {
 	const e2 = await nfluactl('-H', 'router', 'execute', 'web', '-e', 'while true do end');
 	if (e2.code !== 1 || !e2.out.includes('instruction budget exhausted')) throw new Error('the budget did not stop the loop');
 
-	say('Clean up: the rule, then the state');
-	await must(nfluactl('-H', 'router', 'rule', 'del', 'INPUT', '-p', 'tcp', '--dport', '80', '--state', 'web', '--function', 'http_ua_match', '--tcp-payload'), 'rule del');
-	await must(nfluactl('-H', 'router', 'destroy', 'web'), 'destroy');
+	say('Clean up: an empty policy removes every state and rule apply made');
+	const empty = join(scratch, 'empty.yaml');
+	writeFileSync(empty, 'states: []\n');
+	const a4 = await live(['apply', empty, '-i', inv]);
+	if (a4.code !== 10) throw new Error(`apply of the empty policy: exit ${a4.code}`);
 	await must(nfluactl('-H', 'router', 'list'), 'list');
 }
 

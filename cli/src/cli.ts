@@ -88,7 +88,7 @@ function register(y: Argv, def: CommandDef, hooks: CliHooks, prefix: string): Ar
 /** Global options that take a value (so the word after them is not the command). */
 const VALUE_OPTIONS = new Set(['-H', '--host', '-i', '--identity', '--known-hosts', '-J', '--jump', '--timeout', '--device', '-F', '--ssh-config']);
 /** Fleet commands read `-i` as the inventory, as Ansible does (the key file is --identity there). */
-const FLEET_COMMANDS = new Set(['inventory', 'ping']);
+const FLEET_COMMANDS = new Set(['inventory', 'ping', 'apply']);
 
 /**
  * argv as yargs should see it: a lone '-' (stdin) kept as a positional, and after a fleet

@@ -20,7 +20,7 @@ if ! bin=$(command -v dropbear); then
 	exit 2
 fi
 exec "$root/scripts/test-kernel.sh" "$key" --case-dir "$root/test/vm/router" \
-	--out "$root/build/vm/router-$key" --timeout 1200 \
+	--out "$root/build/vm/router-$key" --timeout 3000 \
 	--hostfwd "tcp:127.0.0.1:$ssh-:22" --hostfwd "tcp:127.0.0.1:$http-:80" \
 	--file "$bin:/usr/sbin/dropbear" \
 	--file "$keys/dropbear_ed25519_host_key:/etc/dropbear/dropbear_ed25519_host_key" \

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { FleetOutcomeError, UsageError } from '../core/errors.js';
-import { fleetExitCode, runFleet, Tally, type HostResult, type TaskOutcome } from '../core/fleet.js';
+import { fleetExitCode, runFleet, Tally, type FleetTask, type HostResult, type TaskOutcome } from '../core/fleet.js';
 import { connectionOf, parseInventory, type HostConnection, type Inventory } from '../core/inventory.js';
 import { inShard, parseShard, selectHosts } from '../core/hostpattern.js';
 import type { Result } from '../output/results.js';
@@ -15,9 +15,13 @@ import type { Context } from './context.js';
 import { readInputFile } from './input.js';
 
 /** Options every fleet command shares: the inventory and which of its hosts to act on. */
-export function fleetOptions<T>(y: T): T {
+export function fleetOptions<T>(y: T, inventoryRequired = true): T {
 	return (y as never as import('yargs').Argv)
-		.option('inventory', { type: 'string', describe: 'inventory file, Ansible INI or YAML (-i after the command name)', demandOption: 'give the inventory with -i FILE' })
+		.option('inventory', {
+			type: 'string',
+			describe: 'inventory file, Ansible INI or YAML (-i after the command name)',
+			...(inventoryRequired ? { demandOption: 'give the inventory with -i FILE' } : {}),
+		})
 		.option('limit', { alias: 'l', type: 'string', describe: "hosts to act on: names, groups, globs, ~regex, '&group' (also in), '!group' (not in), @retry-file; separated by ',' or ':'" })
 		.option('shard', { type: 'string', describe: 'I/N: only this worker\'s stable part of the hosts (0 <= I < N), by a hash of each name' }) as never as T;
 }
@@ -43,8 +47,8 @@ export function selected(inv: Inventory, a: Record<string, unknown>): string[] {
 }
 
 /** The options of fleet commands besides the inventory's (added by fleetOptions). */
-export function runOptions<T>(y: T): T {
-	return (fleetOptions(y) as never as import('yargs').Argv)
+export function runOptions<T>(y: T, inventoryRequired = true): T {
+	return (fleetOptions(y, inventoryRequired) as never as import('yargs').Argv)
 		.option('forks', { alias: 'f', type: 'number', default: 10, describe: 'hosts worked on at the same time' })
 		.option('retries', { type: 'number', default: 2, describe: 'extra tries for a host that could not be reached (refused, reset, timed out); not for a bad key' })
 		.option('host-timeout', { type: 'number', describe: 'seconds one host may take, tries included (default: no limit beyond --timeout per step)' })
@@ -88,16 +92,31 @@ export function progressLine(t: Tally, total: number): string {
 export type HostTask = (inv: Inventory, host: string, signal: AbortSignal, open: () => SshTransport) => Promise<TaskOutcome>;
 
 /** Runs task on the selected hosts and yields the results as the command's output. */
-export async function* runOnFleet(ctx: Context, a: Record<string, unknown>, command: string, task: HostTask): AsyncGenerator<Result> {
+export async function* runOnFleet(ctx: Context, a: Record<string, unknown>, command: string, task: HostTask,
+	prepare?: (inv: Inventory, hosts: readonly string[]) => void): AsyncGenerator<Result> {
 	const inv = await loadInventory(String(a.inventory));
 	const hosts = selected(inv, a);
+	for (const h of hosts) connectionOf(inv, h);	/* every host's settings checked before any is touched */
+	prepare?.(inv, hosts);
+	const jumps = new JumpPool();
+	try {
+		yield* runOnHosts(ctx, a, command, hosts, (h, signal) => task(inv, h, signal, () => hostTransport(ctx, connectionOf(inv, h), jumps)));
+	} finally {
+		await jumps.close();
+	}
+}
+
+/**
+ * Runs task on hosts (names: inventory names, or the one target of the global options) with
+ * the run options of runOptions, and yields the results as the command's output.
+ */
+export async function* runOnHosts(ctx: Context, a: Record<string, unknown>, command: string, hosts: readonly string[], task: FleetTask): AsyncGenerator<Result> {
 	const forks = Number(a.forks ?? 10);
 	const retries = Number(a.retries ?? 2);
 	if (!Number.isInteger(forks) || forks < 1 || forks > 10000) throw new UsageError(`--forks ${String(a.forks)}: give a whole number from 1 to 10000`);
 	if (!Number.isInteger(retries) || retries < 0 || retries > 100) throw new UsageError(`--retries ${String(a.retries)}: give a whole number from 0 to 100`);
 	const hostTimeout = a['host-timeout'] === undefined ? undefined : Number(a['host-timeout']);
 	if (hostTimeout !== undefined && !(hostTimeout > 0)) throw new UsageError(`--host-timeout ${String(a['host-timeout'])}: give a number of seconds`);
-	for (const h of hosts) connectionOf(inv, h);	/* every host's settings checked before any is touched */
 	const stream = a['json-stream'] === true;
 	const tally = new Tally();
 	const kept: HostResult[] = [];
@@ -109,8 +128,7 @@ export async function* runOnFleet(ctx: Context, a: Record<string, unknown>, comm
 	const draw = (): void => ctx.progress(progressLine(tally, hosts.length));
 	const ticker = setInterval(draw, 250);
 	draw();
-	const jumps = new JumpPool();
-	const run = runFleet(hosts, (h, signal) => task(inv, h, signal, () => hostTransport(ctx, connectionOf(inv, h), jumps)), {
+	const run = runFleet(hosts, task, {
 		forks,
 		retries,
 		hostTimeoutMs: hostTimeout === undefined ? undefined : hostTimeout * 1000,
@@ -150,7 +168,6 @@ export async function* runOnFleet(ctx: Context, a: Record<string, unknown>, comm
 	} finally {
 		clearInterval(ticker);
 		ctx.progress(null);
-		await jumps.close();
 	}
 	if (failure !== undefined) throw failure;
 	let retryFile: string | undefined;

@@ -16,6 +16,7 @@ import { simulateCommand } from './simulate.js';
 import { inventoryCommand } from './inventory.js';
 import { pingCommand } from './ping.js';
 import { reportCommand } from './report.js';
+import { applyCommand } from './apply.js';
 
 export const commands: readonly CommandDef[] = [
 	createCommand,
@@ -34,6 +35,7 @@ export const commands: readonly CommandDef[] = [
 	inventoryCommand,
 	pingCommand,
 	reportCommand,
+	applyCommand,
 ];
 
 export { ruleCommand, ruleSubcommands } from './rule.js';

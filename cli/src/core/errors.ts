@@ -79,6 +79,8 @@ export class ProtocolError extends NfluaError {
 export class UnreachableError extends NfluaError {
 	readonly exitCode = ExitCode.UNREACHABLE;
 	readonly kind = 'unreachable';
+	/** runCommand: the connection was lost after all of the command's input had been sent */
+	inputSent = false;
 }
 
 export class AuthError extends NfluaError {
@@ -103,11 +105,30 @@ export class HostKeyError extends NfluaError {
 export class TimeoutError extends NfluaError {
 	readonly exitCode = ExitCode.TIMEOUT;
 	readonly kind = 'timeout';
+	/** runCommand: the command's input had all been sent when the time ran out */
+	inputSent = false;
 }
 
 export class InternalError extends NfluaError {
 	readonly exitCode = ExitCode.INTERNAL;
 	readonly kind = 'internal';
+}
+
+/**
+ * `nfluactl apply` did not switch a router to the policy: its transaction failed and rolled
+ * back, it refused the bundle, or the connection was lost and the router stayed on its previous
+ * policy. `data` is the host's record in the recap (which policy it is on, the router's errors).
+ */
+export class ApplyFailedError extends NfluaError {
+	readonly exitCode = ExitCode.KERNEL;
+	readonly kind = 'apply-failed';
+	constructor(
+		message: string,
+		readonly data: unknown,
+		hint?: string,
+	) {
+		super(message, hint);
+	}
 }
 
 /** A command run on the router (iptables) failed; exit 1 like a kernel refusal. */

@@ -89,7 +89,9 @@ async function runHost(host: string, task: FleetTask, o: FleetOptions): Promise<
 				const err = hostError(e);
 				const unreachable = UNREACHABLE_KINDS.has(err.kind);
 				const again = unreachable && RETRIED_KINDS.has(err.kind) && attempts <= o.retries && !ac.signal.aborted;
-				if (!again) return { host, status: unreachable ? 'unreachable' : 'failed', attempts, ms: Date.now() - start, error: err };
+				/* an error may carry the host's record (apply: which policy the router is on) */
+				const data = e instanceof NfluaError && 'data' in e ? (e as { data: unknown }).data : undefined;
+				if (!again) return { host, status: unreachable ? 'unreachable' : 'failed', attempts, ms: Date.now() - start, error: err, ...(data === undefined ? {} : { data }) };
 				await sleep((o.retryDelayMs ?? 500) * 2 ** (attempts - 1), ac.signal);
 			}
 		}

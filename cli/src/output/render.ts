@@ -33,13 +33,30 @@ function inventoryText(hosts: InventoryHost[], total: number): string {
 function hostLine(h: HostResult): string {
 	const why = h.error === undefined ? '' : `  ${h.error.message}${h.error.hint === undefined ? '' : `; ${h.error.hint}`}`;
 	const data = h.status === 'ok' || h.status === 'changed' ? dataText(h.data) : '';
-	return `${h.host}  ${h.status}${data}${why}${h.attempts > 1 ? `  (${h.attempts} tries)` : ''}`;
+	return `${h.host}  ${h.status}${data}${applyText(h)}${why}${h.attempts > 1 ? `  (${h.attempts} tries)` : ''}`;
 }
 
 function dataText(d: unknown): string {
 	if (d === undefined || d === null) return '';
 	if (typeof d === 'object' && 'module' in d) return `  ${String((d as { module: unknown }).module)}`;
 	return '';
+}
+
+/** apply: which policy the router is on, and what changed (or would) */
+function applyText(h: HostResult): string {
+	const d = h.data as { policy?: unknown; changes?: unknown; result?: unknown; reconnected?: unknown } | undefined;
+	if (d === undefined || d === null || typeof d !== 'object' || typeof d.policy !== 'string') return '';
+	const changes = Array.isArray(d.changes) && d.changes.length > 0 ? `: ${d.changes.map(String).join(', ')}` : '';
+	const policy = d.policy === 'new' ? 'new policy' : d.policy === 'old' ? 'old policy' : 'policy not known';
+	const check = d.result === 'would-change' ? 'would change' : '';
+	return `  [${policy}${d.reconnected === true ? ', checked after the connection was lost' : ''}]${check === '' ? '' : ` ${check}`}${h.status === 'failed' ? '' : changes}`;
+}
+
+/** apply --diff: the router's unified diff, after the host's line */
+function diffText(h: HostResult): string {
+	const d = h.data as { diff?: unknown } | undefined;
+	if (d === undefined || d === null || typeof d !== 'object' || !Array.isArray(d.diff)) return '';
+	return d.diff.map((l) => `    ${String(l)}\n`).join('');
 }
 
 /** Listed host by host up to this many; beyond, only those not ok (--json has them all). */
@@ -96,7 +113,7 @@ export function renderHuman(r: Result): Uint8Array {
 		case 'inventory':
 			return enc.encode(inventoryText(r.hosts, r.total));
 		case 'fleet-host':
-			return enc.encode(`${hostLine(r.result)}\n`);
+			return enc.encode(`${hostLine(r.result)}\n${diffText(r.result)}`);
 		case 'fleet':
 			return enc.encode(recapText(r.summary, r.hosts, r.retryFile));
 	}

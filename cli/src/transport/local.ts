@@ -3,7 +3,7 @@
  * writes the whole request (in as many write()s as it takes), then reads until the reply is
  * complete. Calls are queued: one reply at a time.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { constants, promises as fsp } from 'node:fs';
 import { isIptablesCommand } from '../core/bridge.js';
 import { InternalError, ModuleMissingError, PermissionError, ProtocolError, TimeoutError, type NfluaError } from '../core/errors.js';
@@ -110,6 +110,24 @@ export class LocalTransport implements Transport {
 					stderr,
 				});
 			});
+		});
+	}
+
+	runCommand(argv: readonly string[], stdin: Uint8Array, opts: CallOptions = {}): Promise<ProcessResult> {
+		const [cmd, ...args] = argv;
+		if (cmd === undefined) return Promise.reject(new InternalError('runCommand: no command'));
+		return new Promise((resolve) => {
+			/* no kill on timeout: like the SSH transport, the command is left to finish on its own */
+			const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+			const out: Buffer[] = [];
+			const err: Buffer[] = [];
+			p.stdout.on('data', (b: Buffer) => out.push(b));
+			p.stderr.on('data', (b: Buffer) => err.push(b));
+			p.stdin.on('error', () => undefined);
+			p.once('error', (e: NodeJS.ErrnoException) => resolve({ code: 127, signal: null, stdout: '', stderr: `${cmd}: ${e.code ?? e.message}` }));
+			p.once('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+			p.stdin.end(stdin);
+			void opts;
 		});
 	}
 

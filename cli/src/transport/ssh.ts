@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, Client as ClientT, ClientChannel, ConnectConfig } from 'ssh2';
-import { BRIDGE_EXIT, deviceBridgeCommand, iptablesBridgeCommand } from '../core/bridge.js';
+import { BRIDGE_EXIT, deviceBridgeCommand, iptablesBridgeCommand, shQuote } from '../core/bridge.js';
 import {
 	AuthError,
 	HostKeyError,
@@ -345,8 +345,10 @@ export class SshTransport implements Transport {
 			port: hop.port,
 			username: hop.user,
 			readyTimeout: this.opts.timeoutMs,
+			/* a router is given up after --timeout without an answer to the keepalives (at least
+			 * 15 s): a router busy with a long transaction (apply) answers late, not never */
 			keepaliveInterval: 5000,
-			keepaliveCountMax: 3,
+			keepaliveCountMax: Math.max(3, Math.ceil(this.opts.timeoutMs / 5000)),
 			hostVerifier: verifier,
 			algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(entries, [name])) as never },
 			authHandler: (_left, _partial, next) => {
@@ -381,6 +383,12 @@ export class SshTransport implements Transport {
 					reject(keyProblem ?? new UnreachableError(`connection to ${label} closed during the handshake`));
 				}
 			});
+			/* through a jump host: the forwarded channel ending is this connection lost (ssh2 does
+			 * not notice a half-closed stream; the keepalives would only after --timeout) */
+			if (sock !== undefined) {
+				sock.once('end', () => c.destroy());
+				sock.once('close', () => c.destroy());
+			}
 			if (this.opts.verbose === true) this.log(`connecting to ${label}`);
 			c.connect(config);
 		});
@@ -453,9 +461,21 @@ export class SshTransport implements Transport {
 		};
 	}
 
+	async runCommand(argv: readonly string[], stdin: Uint8Array, opts: CallOptions = {}): Promise<ProcessResult> {
+		const client = await this.connect();
+		const out: Buffer[] = [];
+		const res = await execOn(client, `exec ${argv.map(shQuote).join(' ')}`, [stdin], opts, this.where, (b) => {
+			out.push(b);
+			return 'more';
+		}, false);
+		return { code: res.code, signal: res.signal, stdout: Buffer.concat(out).toString('utf8'), stderr: res.stderr };
+	}
+
+	/** Ends the connection; a later call connects again. */
 	async close(): Promise<void> {
 		for (const c of this.clients.reverse()) c.end();
 		this.clients = [];
+		this.connecting = undefined;
 		this.lease?.release();
 		this.lease = undefined;
 	}
@@ -520,8 +540,11 @@ interface ExecResult {
 type StdoutVerdict = 'more' | 'done' | 'stop';
 const DONE_GRACE_MS = 3000;
 
-/** Runs one command, writes `stdin` then EOF, streams stdout to `onStdout`. Never throws on a non-zero exit. */
-function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts: CallOptions, where: string, onStdout: (b: Buffer) => StdoutVerdict): Promise<ExecResult> {
+/**
+ * Runs one command, writes `stdin` then EOF, streams stdout to `onStdout`. Never throws on a
+ * non-zero exit. `sendTerm`: stopping early (timeout, abort, garbage) first sends TERM to the command.
+ */
+function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts: CallOptions, where: string, onStdout: (b: Buffer) => StdoutVerdict, sendTerm = true): Promise<ExecResult> {
 	return new Promise<ExecResult>((resolve, reject) => {
 		client.exec(cmd, (err, ch: ClientChannel) => {
 			if (err !== undefined && err !== null) {
@@ -535,9 +558,13 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 			let timer: NodeJS.Timeout | undefined;
 			let failure: NfluaError | undefined;
 			let grace: NodeJS.Timeout | undefined;
-			const stop = (e: NfluaError | undefined): void => {
-				if (e !== undefined) failure ??= e;
-				signalChannel(ch, 'TERM');
+			let inputSent = false;
+			const stop = (e: TimeoutError | undefined): void => {
+				if (e !== undefined) {
+					e.inputSent = inputSent;
+					failure ??= e;
+				}
+				if (sendTerm) signalChannel(ch, 'TERM');
 				ch.close();
 			};
 			if (opts.timeoutMs !== undefined) timer = setTimeout(() => stop(new TimeoutError(`no reply from ${where} within ${opts.timeoutMs! / 1000} s`)), opts.timeoutMs);
@@ -559,7 +586,9 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 				signal = s ?? null;
 			});
 			const onClientClose = (): void => {
-				failure ??= new UnreachableError(`connection to ${where} lost`);
+				const lost = new UnreachableError(`connection to ${where} lost`);
+				lost.inputSent = inputSent;
+				failure ??= lost;
 			};
 			client.once('close', onClientClose);
 			ch.on('close', () => {
@@ -570,7 +599,9 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 				if (failure !== undefined) reject(failure);
 				else resolve({ code, signal, stderr: Buffer.concat(errChunks).toString('utf8') });
 			});
-			void writeAll(ch, stdin).catch(() => undefined);
+			void writeAll(ch, stdin).then(() => {
+				inputSent = true;
+			}, () => undefined);
 		});
 	});
 }

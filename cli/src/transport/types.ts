@@ -27,6 +27,14 @@ export interface Transport {
 	call(req: Request, opts?: CallOptions): Promise<Reply>;
 	/** Runs an iptables argv (argv[0] is one of the iptables commands). */
 	runIptables(argv: readonly string[], opts?: CallOptions): Promise<ProcessResult>;
+	/**
+	 * Runs a fixed command of the router (`nfluactl apply`) with `stdin` as its input. A lost
+	 * connection (UnreachableError) or a timeout (TimeoutError) says in `inputSent` whether all
+	 * of stdin had gone out.
+	 * A timeout or an abort closes the channel without signalling the command (a transaction
+	 * must not be killed half-way; the router ignores the hangup once it has begun).
+	 */
+	runCommand(argv: readonly string[], stdin: Uint8Array, opts?: CallOptions): Promise<ProcessResult>;
 	close(): Promise<void>;
 }
 

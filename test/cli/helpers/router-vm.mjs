@@ -45,9 +45,11 @@ export class RouterVm {
 	/**
 	 * Makes the keys, picks the ports and boots the VM; resolves when the guest is ready. With
 	 * fleet N, the router also runs N routers as network namespaces behind it (fleetAddress(i)),
-	 * each with its own dropbear, reached with this router as the jump host.
+	 * each with its own dropbear, reached with this router as the jump host. With openwrt, the
+	 * guest also gets OpenWrt's runtime and our router-side files (scripts/openwrt-guest-files.sh:
+	 * uci, the init script, the busybox nfluactl with its apply).
 	 */
-	async start(readyMs, { fleet = 0 } = {}) {
+	async start(readyMs, { fleet = 0, openwrt = false } = {}) {
 		const missing = ['dropbear', 'dropbearkey', 'curl', 'qemu-system-x86_64'].filter((t) => {
 			try {
 				execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
@@ -92,6 +94,10 @@ export class RouterVm {
 			extra.push('--file', `${join(this.dir, 'fleet')}:/etc/nflua-fleet`);
 		}
 		this.fleet = fleet;
+		if (openwrt) {
+			const args = execFileSync(join(ROOT, 'scripts', 'openwrt-guest-files.sh'), { encoding: 'utf8', maxBuffer: 16 << 20 }).split('\n').filter((l) => l !== '');
+			extra.push(...args);
+		}
 		this.proc = spawn(join(ROOT, 'test', 'vm', 'router-vm.sh'), [KEY, String(this.sshPort), String(this.httpPort), this.dir, ...extra], {
 			cwd: ROOT,
 			detached: true,

@@ -5,7 +5,7 @@
 # busybox httpd on :80. It prints ROUTER-READY (the host polls result.log for it), then waits
 # until the host creates /tmp/router-done over SSH. Whatever the host did must leave the router
 # clean: no state, no rule calling Lua. The kernel log is judged by run.sh as for every case.
-# timeout: 900
+# timeout: 2700
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 
@@ -46,6 +46,7 @@ done
 # reaches them with this router as the jump host.
 fleet=$(cat /etc/nflua-fleet 2>/dev/null || echo 0)
 if [ "$fleet" -gt 0 ]; then
+    mkdir -p /etc/config /etc/nflua /var/run/nflua /var/lock
     run ip link add fleet0 type bridge
     run ip addr add 10.98.0.1/16 dev fleet0
     run ip link set fleet0 up
@@ -64,7 +65,16 @@ if [ "$fleet" -gt 0 ]; then
         # (a batch line cannot name a netns: one ip per router inside it)
         printf 'addr add 10.98.%s.%s/16 dev eth0\nlink set eth0 up\nlink set lo up\n' \
             $((i / 250)) $((i % 250 + 2)) | ip -n "f$i" -batch - || fail "fleet router f$i: addresses"
-        nsenter --net=/run/netns/f$i /usr/sbin/dropbear -F -E -s -p 22 -r "$key" -P "/run/dropbear-f$i.pid" 2>>/tmp/fleet-dropbear.log &
+        # its own files too (nfluactl apply's config, Lua files, run state and lock): a mount
+        # namespace where /tmp/fleet/fI/* are bound over those directories
+        d=/tmp/fleet/f$i
+        mkdir -p "$d/config" "$d/nflua" "$d/run" "$d/lock"
+        /usr/bin/unshare -m --propagation private /bin/sh -c '
+            for x in config:/etc/config nflua:/etc/nflua run:/var/run/nflua lock:/var/lock; do
+                mount --bind "$1/${x%%:*}" "${x#*:}" || exit 1
+            done
+            exec /usr/bin/nsenter --net=/run/netns/$2 /usr/sbin/dropbear -F -E -s -p 22 -r "$3" -P "/run/dropbear-$2.pid"' \
+            fleet "$d" "f$i" "$key" 2>>/tmp/fleet-dropbear.log &
         i=$((i + 1))
     done
     n=0
