@@ -104,7 +104,7 @@ async function main() {
 	writeFileSync(changed, readFileSync(join(ROOT, policy), 'utf8')
 		.replace(/- \.\.\/http_ua\.lua/, `- ${join(ROOT, 'policies', 'http_ua.lua')}`)
 		.replace(/- http_ua_list\.lua/, `- ${join(ROOT, 'policies', 'fleet', 'http_ua_list.lua')}`)
-		.replace(/BLOCKED_AGENTS: \[/, 'BLOCKED_AGENTS: [python-requests, '));
+		.replace(/^(\s+)BLOCKED_AGENTS: \[/m, '$1BLOCKED_AGENTS: [python-requests, '));	// (the list, not the comment)
 	const c = await live(['apply', changed, '-i', inv, '--check', '--diff']);
 	if (c.code !== 10 || !c.out.includes('+\t"python-requests",')) throw new Error(`apply --check --diff: exit ${c.code}, or no diff`);
 	const still = await show(`curl -sS --max-time 20 -A python-requests/2.31 ${vm.httpUrl}`, ['curl', '-sS', '--max-time', '20', '-A', 'python-requests/2.31', vm.httpUrl]);
