@@ -539,6 +539,8 @@ interface ExecResult {
  */
 type StdoutVerdict = 'more' | 'done' | 'stop';
 const DONE_GRACE_MS = 3000;
+/** how long a channel asked to close may take before its connection counts as lost */
+const CLOSE_WAIT_MS = 10000;
 
 /**
  * Runs one command, writes `stdin` then EOF, streams stdout to `onStdout`. Never throws on a
@@ -559,6 +561,21 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 			let failure: NfluaError | undefined;
 			let grace: NodeJS.Timeout | undefined;
 			let inputSent = false;
+			let settled = false;
+			let closeWait: NodeJS.Timeout | undefined;
+			/* the one end of this exec: its channel closed, or its connection gone (a channel
+			 * of a dead connection never closes: through a jump host a killed session leaves the
+			 * forwarded stream half-open, and only the keepalives notice, as a client error) */
+			const settle = (): void => {
+				if (settled) return;
+				settled = true;
+				for (const t of [timer, grace, closeWait]) if (t !== undefined) clearTimeout(t);
+				opts.signal?.removeEventListener('abort', onAbort);
+				client.removeListener('close', onClientGone);
+				client.removeListener('error', onClientGone);
+				if (failure !== undefined) reject(failure);
+				else resolve({ code, signal, stderr: Buffer.concat(errChunks).toString('utf8') });
+			};
 			const stop = (e: TimeoutError | undefined): void => {
 				if (e !== undefined) {
 					e.inputSent = inputSent;
@@ -566,6 +583,15 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 				}
 				if (sendTerm) signalChannel(ch, 'TERM');
 				ch.close();
+				/* a channel that does not close when asked: its connection is gone */
+				closeWait ??= setTimeout(() => {
+					if (failure === undefined) {
+						const lost = new UnreachableError(`connection to ${where} lost (the channel did not close)`);
+						lost.inputSent = inputSent;
+						failure = lost;
+					}
+					settle();
+				}, CLOSE_WAIT_MS);
 			};
 			if (opts.timeoutMs !== undefined) timer = setTimeout(() => stop(new TimeoutError(`no reply from ${where} within ${opts.timeoutMs! / 1000} s`)), opts.timeoutMs);
 			const onAbort = (): void => stop(new TimeoutError(`interrupted`));
@@ -585,20 +611,16 @@ function execOn(client: ClientT, cmd: string, stdin: readonly Uint8Array[], opts
 				code = c;
 				signal = s ?? null;
 			});
-			const onClientClose = (): void => {
-				const lost = new UnreachableError(`connection to ${where} lost`);
+			function onClientGone(err?: Error): void {
+				const lost = new UnreachableError(`connection to ${where} lost${err instanceof Error ? ` (${err.message})` : ''}`);
 				lost.inputSent = inputSent;
 				failure ??= lost;
-			};
-			client.once('close', onClientClose);
-			ch.on('close', () => {
-				if (timer !== undefined) clearTimeout(timer);
-				if (grace !== undefined) clearTimeout(grace);
-				opts.signal?.removeEventListener('abort', onAbort);
-				client.removeListener('close', onClientClose);
-				if (failure !== undefined) reject(failure);
-				else resolve({ code, signal, stderr: Buffer.concat(errChunks).toString('utf8') });
-			});
+				client.destroy();
+				settle();
+			}
+			client.once('close', onClientGone);
+			client.once('error', onClientGone);
+			ch.on('close', settle);
 			void writeAll(ch, stdin).then(() => {
 				inputSent = true;
 			}, () => undefined);
