@@ -15,8 +15,7 @@ ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
 # time bounds scale with a slower kernel (nflua.timescale: the debug kernel, whose guest also
 # starts nfluactl's processes several times slower)
-SCALE=$(sed -n 's/.*nflua\.timescale=\([0-9]*\).*/\1/p' /proc/cmdline)
-SCALE=${SCALE:-1}
+SCALE=$(timescale)
 
 # raw_execute STATE CODE: one execute request on a fresh descriptor, bypassing nfluactl, so
 # the time measured is the kernel's; sets $HDR and $BODY (the message)

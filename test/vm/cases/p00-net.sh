@@ -34,6 +34,14 @@ nsdo() {
     fi
 }
 
+# nsbg NS CMD...: CMD in the background in NS; $! is then CMD's own process (ip netns exec
+# execs it), so `kill $!` stops it (`nsdo ... &` would leave $! a subshell, and kill that only)
+nsbg() {
+    _ns=$1
+    shift
+    /usr/sbin/ip netns exec "$_ns" "$@" &
+}
+
 # net_pair TAG N: see above
 net_pair() {
     CLI=c$1 SRV=s$1

@@ -63,6 +63,13 @@ expect_fail() {
 # step MSG: print a progress line (shows up in the result log)
 step() { echo "== [$(cut -d" " -f1 /proc/uptime)] $*"; }
 
+# timescale: how much slower this kernel is expected to be (nflua.timescale on the command
+# line: the debug kernel); time bounds in cases are multiplied by it
+timescale() {
+    _ts=$(sed -n 's/.*nflua\.timescale=\([0-9]*\).*/\1/p' /proc/cmdline)
+    echo "${_ts:-1}"
+}
+
 # expect_rc RC CMD...: CMD must exit with status RC; stdout in $OUT, stderr in $ERR
 expect_rc() {
     _want=$1
