@@ -241,6 +241,30 @@ south
 		assert.deepEqual(sel('n*'), ['n1', 'n2', 'n3']);
 		assert.deepEqual(sel('~^[ns][23]$'), ['n2', 'n3', 's2', 's3']);
 	});
+	it('glob sets as fnmatch reads them: [1-5], [!x], a ] first, a [ left open', () => {
+		const many = I.parseIniInventory('[f]\nf[001:012]\nx]y\nx[y\n', 'f.ini');
+		const m = (p) => P.selectHosts(many, p);
+		assert.deepEqual(m('f00[1-5]'), ['f001', 'f002', 'f003', 'f004', 'f005']);
+		assert.deepEqual(m('f0[01][!0-8]'), ['f009']);
+		assert.deepEqual(m('f01[0-2]'), ['f010', 'f011', 'f012']);
+		assert.throws(() => m('f01[02]'), /'f01' \(subscripted by '\[02\]', positions as in Ansible\) matches no host or group of the inventory; for characters, write a range/);
+		assert.deepEqual(m('x[]]y'), ['x]y']);
+		assert.deepEqual(m('x[y'), ['x[y']);
+		assert.deepEqual(m('f00[.-5]'), ['f001', 'f002', 'f003', 'f004', 'f005']);
+		assert.throws(() => m('f00[5-1]'), /'f00\[5-1\]': not a glob/);
+		assert.throws(() => m('f00[a-c]'), /'f00\[a-c\]' matches no host/);
+	});
+	it('subscripts as in Ansible: TERM[N], TERM[N:M] inclusive, TERM[N:], negative from the end', () => {
+		assert.deepEqual(sel('fleet[0]'), ['n1']);
+		assert.deepEqual(sel('fleet[1:3]'), ['n2', 'n3', 's1']);
+		assert.deepEqual(sel('fleet[4:]'), ['s2', 's3']);
+		assert.deepEqual(sel('fleet[-1]'), ['s3']);
+		assert.deepEqual(sel('fleet[-2:]'), ['s2', 's3']);
+		assert.deepEqual(sel('n*[1]'), ['n2']);
+		assert.deepEqual(sel('fleet:!fleet[1:4]'), ['n1', 's3']);
+		assert.throws(() => sel('fleet[9]'), /'fleet\[9\]' matches no host/);
+		assert.throws(() => sel('nroth[0]'), /'nroth' \(subscripted by '\[0\]', positions as in Ansible\) matches no host/);
+	});
 	it("'&' keeps the hosts also in a group, '!' removes, whatever the order", () => {
 		assert.deepEqual(sel('fleet:&core'), ['n1', 's1']);
 		assert.deepEqual(sel('fleet:!core'), ['n2', 'n3', 's2', 's3']);

@@ -3,9 +3,11 @@
  * and `--shard I/N`, a stable part of the inventory for one of N workers.
  *
  * A pattern is terms separated by ',' or ':': a host or group name, `all` or `*`, a glob
- * (`edge-*`, `core?`), `~REGEX`, or `@FILE` (a retry file: one host name a line). `&TERM` keeps
- * only hosts also in TERM, `!TERM` removes TERM's hosts; plain terms are added first, then `&`,
- * then `!`, whatever their order. Results keep the inventory's order.
+ * (`edge-*`, `core?`, `f00[1-5]`, `[!x]*`), `~REGEX`, or `@FILE` (a retry file: one host name a
+ * line); a term may end in a subscript, `[N]` or `[N:M]` (inclusive) or `[N:]`, which keeps those
+ * of its hosts by position. `&TERM` keeps only hosts also in TERM, `!TERM` removes TERM's hosts;
+ * plain terms are added first, then `&`, then `!`, whatever their order. Results keep the
+ * inventory's order.
  */
 import { createHash } from 'node:crypto';
 import { UsageError } from './errors.js';
@@ -32,14 +34,61 @@ export function splitPattern(pattern: string): string[] {
 	return out.map((t) => t.trim()).filter((t) => t !== '');
 }
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|\\/[\]-]/g, '\\$&');
+
+/**
+ * A glob as fnmatch reads it (Ansible's globs): `*`, `?`, and `[SET]` / `[!SET]` with ranges
+ * (`[1-5]`, `[a-c]`); a `]` first in a set is part of it; a `[` with no closing `]` is itself.
+ */
 function globToRegExp(glob: string): RegExp {
 	let re = '';
-	for (const c of glob) {
-		if (c === '*') re += '.*';
-		else if (c === '?') re += '.';
-		else re += c.replace(/[.+^${}()|\\/[\]]/g, '\\$&');
+	for (let i = 0; i < glob.length; i++) {
+		const c = glob.charAt(i);
+		if (c === '*') {
+			re += '.*';
+		} else if (c === '?') {
+			re += '.';
+		} else if (c === '[') {
+			let j = i + 1;
+			if (glob[j] === '!') j++;
+			if (glob[j] === ']') j++;
+			const end = glob.indexOf(']', j);
+			if (end < 0) {
+				re += '\\[';
+				continue;
+			}
+			let set = glob.slice(i + 1, end);
+			const negate = set.startsWith('!');
+			if (negate) set = set.slice(1);
+			let body = '';
+			for (let k = 0; k < set.length; k++) {
+				if (set[k + 1] === '-' && k + 2 < set.length) {	/* a range */
+					body += `${escapeRegExp(set.charAt(k))}-${escapeRegExp(set.charAt(k + 2))}`;
+					k += 2;
+				} else {
+					body += escapeRegExp(set.charAt(k));
+				}
+			}
+			re += `[${negate ? '^' : ''}${body}]`;
+			i = end;
+		} else {
+			re += escapeRegExp(c);
+		}
 	}
 	return new RegExp(`^${re}$`);
+}
+
+/** `TERM[N]`, `TERM[N:M]`, `TERM[N:]` (Ansible's subscripts; N, M may be negative: from the end). */
+const SUBSCRIPT = /^(.+)\[(-?\d+)(?:(:)(-?\d*))?\]$/;
+
+/** The hosts at the subscript's positions (M inclusive, as in Ansible). */
+function subscript(hosts: string[], start: number, end: number | undefined): string[] {
+	const at = (n: number): number => (n < 0 ? hosts.length + n : n);
+	if (end === undefined) {
+		const h = hosts[at(start)];
+		return h === undefined ? [] : [h];
+	}
+	return hosts.slice(Math.max(0, at(start)), at(end) + 1);
 }
 
 /** All hosts of a group and of its descendants. */
@@ -60,6 +109,17 @@ export interface PatternFiles {
 }
 
 function matchTerm(inv: Inventory, term: string, files: PatternFiles | undefined): Set<string> {
+	const sub = term.startsWith('~') || inv.hostVars.has(term) ? null : SUBSCRIPT.exec(term);
+	if (sub) {
+		const base = sub[1] ?? '';
+		const of = matchTerm(inv, base, files);
+		if (of.size === 0) {
+			throw new UsageError(`'${base}' (subscripted by '${term.slice(base.length)}', positions as in Ansible) matches no host or group of the inventory; for characters, write a range ([0-2]) or ~REGEX`);
+		}
+		const hosts = inv.hosts.filter((h) => of.has(h));
+		const end = sub[3] === undefined ? undefined : sub[4] === '' ? -1 : Number(sub[4]);
+		return new Set(subscript(hosts, Number(sub[2]), end));
+	}
 	if (term.startsWith('@')) {
 		if (!files) throw new UsageError(`'${term}': retry files are not allowed here`);
 		const out = new Set<string>();
@@ -77,8 +137,12 @@ function matchTerm(inv: Inventory, term: string, files: PatternFiles | undefined
 		} catch (e) {
 			throw new UsageError(`'${term}': not a regular expression: ${(e as Error).message}`);
 		}
-	} else if (/[*?]/.test(term)) {
-		re = globToRegExp(term);
+	} else if (/[*?[]/.test(term)) {
+		try {
+			re = globToRegExp(term);
+		} catch (e) {
+			throw new UsageError(`'${term}': not a glob: ${(e as Error).message}`);
+		}
 	}
 	const out = new Set<string>();
 	if (!re) return out;
