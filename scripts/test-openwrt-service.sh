@@ -34,6 +34,7 @@ done
 mapfile -t files < <("$root/scripts/openwrt-guest-files.sh" --packaged "$x")
 [ ${#files[@]} -gt 0 ] || { echo "openwrt-guest-files.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 files+=(--file "$root/test/vm/cases/p00-net.sh:/test/net.sh")
+files+=(--file "$root/test/vm/openwrt-lib.sh:/test/openwrt.sh")
 # bundles that `nfluactl apply` must refuse (o20-apply.sh)
 hb=$root/build/openwrt-hostile-bundles
 rm -rf "$hb" && mkdir -p "$hb" && python3 "$root/test/vm/openwrt/hostile-bundles.py" "$hb"

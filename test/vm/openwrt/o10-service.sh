@@ -7,20 +7,8 @@
 # scripts/test-openwrt-service.sh.
 . /test/lib.sh
 . /test/net.sh
+. /test/openwrt.sh
 
-# sys_log TEXT: the system log (busybox syslogd) has TEXT
-sys_log() { grep -q -- "$1" /tmp/syslog; }
-# wait_for SECS CMD...: CMD succeeds within SECS seconds (polled every 0.2 s)
-wait_for() {
-	_n=$(($1 * 5))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || return 1
-		sleep 0.2
-	done
-}
-ours_left() { { iptables -S; iptables -t mangle -S; ip6tables -S; } 2>/dev/null | grep -c NFLUA; }
 blocked_now() { fetch "$CLI" 2 "$@" "http://$S4/"; [ "$RC" = 28 ]; }
 served_now() { fetch "$CLI" 5 "$@" "http://$S4/"; [ "$RC" = 0 ]; }
 
@@ -29,13 +17,7 @@ net_pair 1 1
 serve "$SRV" 80
 
 step "OpenWrt runtime: syslogd, ubusd, procd (not PID 1)"
-mkdir -p /var/run /var/lock /var/state /tmp/run /etc/config /etc/rc.d	# (base-files' directories)
-touch /etc/config/firewall	# (the firewall package's file)
-busybox syslogd -n -O /tmp/syslog &
-/sbin/ubusd &
-wait_for 10 test -S /var/run/ubus/ubus.sock || fail "ubusd does not listen"
-/sbin/procd -S >/tmp/procd.log 2>&1 &
-wait_for 10 sh -c 'ubus list service | grep -qx service' || fail "procd did not register 'service' on ubus"
+openwrt_runtime
 run /etc/uci-defaults/95-nflua
 run uci get firewall.nflua.type
 assert_eq "$OUT" script "uci-defaults registered the fw4 include"
@@ -43,25 +25,7 @@ run uci get firewall.nflua.fw4_compatible
 assert_eq "$OUT" 1 "fw4_compatible"
 
 step "configuration: state web (User-Agent list), rules v4 and v6"
-cat >/etc/nflua/web-list.lua <<'LUA'
-return http_ua.configure{ "blocked-agent" }
-LUA
-uci -q batch <<'UCI' || fail "uci batch"
-set nflua.web=state
-set nflua.web.maxalloc=2M
-set nflua.web.budget=200000
-add_list nflua.web.script=/usr/share/nflua/policies/http_ua.lua
-add_list nflua.web.script=/etc/nflua/web-list.lua
-set nflua.web_ua=rule
-set nflua.web_ua.family=any
-set nflua.web_ua.chain=forward
-set nflua.web_ua.match='-p tcp --dport 80'
-set nflua.web_ua.tcp_payload=1
-set nflua.web_ua.state=web
-set nflua.web_ua.function=http_ua_match
-set nflua.web_ua.target=DROP
-commit nflua
-UCI
+ua_config web maxalloc=2M budget=200000
 
 step "start"
 run /etc/init.d/nflua enable

@@ -10,17 +10,7 @@
 # previous version of that state. docs/uci.md, "The transaction".
 . /test/lib.sh
 . /test/net.sh
-
-wait_for() {
-	_n=$(($1 * 5))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || return 1
-		sleep 0.2
-	done
-}
-sys_log() { grep -q -- "$1" /tmp/syslog; }
+. /test/openwrt.sh
 
 # bundle DIR AGENT [EXTRA-UCI]: a policy that drops HTTP requests of User-Agent AGENT (state
 # web: the packaged http_ua library then a list), in DIR as the tree apply takes
@@ -96,14 +86,8 @@ net_pair 2 2
 serve "$SRV" 80
 
 step "OpenWrt runtime: syslogd, ubusd, procd"
-mkdir -p /var/run /var/lock /var/state /tmp/run /etc/config /etc/rc.d
-touch /etc/config/firewall
 rm -f /etc/config/nflua
-busybox syslogd -n -O /tmp/syslog &
-/sbin/ubusd &
-wait_for 10 test -S /var/run/ubus/ubus.sock || fail "ubusd does not listen"
-/sbin/procd -S >/tmp/procd.log 2>&1 &
-wait_for 10 sh -c 'ubus list service | grep -qx service' || fail "procd did not register 'service' on ubus"
+openwrt_runtime
 
 step "usage errors and a missing policy"
 apply 2

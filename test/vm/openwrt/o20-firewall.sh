@@ -8,44 +8,15 @@
 # with or without nflua. Images and files: scripts/test-openwrt-service.sh.
 . /test/lib.sh
 . /test/net.sh
+. /test/openwrt.sh
 
-# wait_for SECS CMD...: CMD succeeds within SECS seconds (polled every 0.2 s)
-wait_for() {
-	_n=$(($1 * 5))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || return 1
-		sleep 0.2
-	done
-}
-# ours_left: lines of ours (chains, jumps) in iptables-nft's tables
-ours_left() { { iptables -S; ip6tables -S; } 2>/dev/null | grep -c NFLUA; }
-# jumps FAMILY-TOOL: jumps into our chains from FORWARD
-jumps() { "$1" -S FORWARD 2>/dev/null | grep -c -- '-j NFLUA-'; }
 # fw4_table: fw4's table without its counters' values (traffic changes them)
 fw4_table() { nft list table inet fw4 | sed 's/counter packets [0-9]* bytes [0-9]*/counter/g'; }
-# blocked_all / served_all: the listed agent is dropped (v4 and v6), others are served
-blocked_all() {
-	get_blocked "$CLI" "http://$S4/" -A blocked-agent
-	get_blocked "$CLI" "http://[$S6]/" -A blocked-agent
-	get_ok "$CLI" "http://$S4/" -A friendly-agent
-	get_ok "$CLI" "http://[$S6]/" -A friendly-agent
-}
-served_all() {
-	get_ok "$CLI" "http://$S4/" -A blocked-agent
-	get_ok "$CLI" "http://[$S6]/" -A blocked-agent
-}
 # fw ACTION: /etc/init.d/firewall ACTION succeeds and fw4 reports no failed include
 fw() {
 	run /etc/init.d/firewall "$1"
 	[ -z "$ERR" ] || printf 'firewall %s said: %s\n' "$1" "$ERR"
 	case $ERR in *"Include "*" failed"*) fail "fw4 ran our include with an error: $ERR" ;; esac
-}
-# ours_once WHAT: exactly one jump per family into our chain
-ours_once() {
-	assert_eq "$(jumps iptables)" 1 "$1: one IPv4 jump into our chain"
-	assert_eq "$(jumps ip6tables)" 1 "$1: one IPv6 jump into our chain"
 }
 
 net_init
@@ -53,12 +24,7 @@ net_pair 2 2
 serve "$SRV" 80
 
 step "OpenWrt runtime: syslogd, ubusd, procd (not PID 1)"
-mkdir -p /var/run /var/lock /var/state /tmp/run /etc/config /etc/rc.d /etc/nflua
-busybox syslogd -n -O /tmp/syslog &
-/sbin/ubusd &
-wait_for 10 test -S /var/run/ubus/ubus.sock || fail "ubusd does not listen"
-/sbin/procd -S >/tmp/procd.log 2>&1 &
-wait_for 10 sh -c 'ubus list service | grep -qx service' || fail "procd did not register 'service' on ubus"
+openwrt_runtime
 
 step "fw4's default configuration, the router's legs as lan (client) and wan (server) zones"
 cp /usr/share/nflua-test/firewall.default /etc/config/firewall
@@ -80,27 +46,10 @@ assert_contains "$FW4" 'oifname "rs2" jump srcnat_wan' "the wan zone masquerades
 served_all
 
 step "nflua: a state with a User-Agent list, a forward rule for both families"
-cat >/etc/nflua/fw-list.lua <<'LUA'
-return http_ua.configure{ "blocked-agent" }
-LUA
 for s in $(uci -q show nflua | sed -n 's/^nflua\.\([^.=]*\)=\(state\|rule\)$/\1/p'); do
 	uci delete "nflua.$s"
 done
-uci -q batch <<'UCI' || fail "uci batch"
-set nflua.fw=state
-set nflua.fw.maxalloc=2M
-add_list nflua.fw.script=/usr/share/nflua/policies/http_ua.lua
-add_list nflua.fw.script=/etc/nflua/fw-list.lua
-set nflua.fw_ua=rule
-set nflua.fw_ua.family=any
-set nflua.fw_ua.chain=forward
-set nflua.fw_ua.match='-p tcp --dport 80'
-set nflua.fw_ua.tcp_payload=1
-set nflua.fw_ua.state=fw
-set nflua.fw_ua.function=http_ua_match
-set nflua.fw_ua.target=DROP
-commit nflua
-UCI
+ua_config fw maxalloc=2M
 run /etc/init.d/nflua start
 ours_once "nflua start"
 blocked_all

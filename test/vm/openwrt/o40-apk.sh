@@ -10,27 +10,8 @@
 # service stopped, rules and states gone, the fw4 include unregistered).
 . /test/lib.sh
 . /test/net.sh
+. /test/openwrt.sh
 
-wait_for() {
-	_n=$(($1 * 5))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || return 1
-		sleep 0.2
-	done
-}
-ours_left() { { iptables -S; ip6tables -S; } 2>/dev/null | grep -c NFLUA; }
-jumps() { "$1" -S FORWARD 2>/dev/null | grep -c -- '-j NFLUA-'; }
-ours_once() {
-	assert_eq "$(jumps iptables)" 1 "$1: one IPv4 jump into our chain"
-	assert_eq "$(jumps ip6tables)" 1 "$1: one IPv6 jump into our chain"
-}
-blocked_all() {
-	get_blocked "$CLI" "http://$S4/" -A blocked-agent
-	get_blocked "$CLI" "http://[$S6]/" -A blocked-agent
-	get_ok "$CLI" "http://$S4/" -A friendly-agent
-}
 # (--force-non-repository: the guest's root is a ramfs, which apk sees as lost at reboot)
 apk() { /usr/bin/apk --allow-untrusted --no-network --force-non-repository "$@"; }
 installed() { apk info -v 2>/dev/null | grep -qx "$1"; }
@@ -40,14 +21,8 @@ net_pair 4 4
 serve "$SRV" 80
 
 step "OpenWrt runtime: syslogd, ubusd, procd (not PID 1)"
-mkdir -p /var/run /var/lock /var/state /tmp/run /etc/config /etc/rc.d
-touch /etc/config/firewall
+openwrt_runtime
 uci -q delete firewall.nflua && uci commit firewall	# (an earlier case's include)
-busybox syslogd -n -O /tmp/syslog &
-/sbin/ubusd &
-wait_for 10 test -S /var/run/ubus/ubus.sock || fail "ubusd does not listen"
-/sbin/procd -S >/tmp/procd.log 2>&1 &
-wait_for 10 sh -c 'ubus list service | grep -qx service' || fail "procd did not register 'service' on ubus"
 
 step "the harness's copies of our files out: only apk puts them back"
 rm -rf /usr/sbin/nfluactl /etc/init.d/nflua /etc/config/nflua /etc/uci-defaults/95-nflua \
@@ -73,23 +48,7 @@ run ubus call service list '{"name":"nflua"}'
 assert_contains "$OUT" '"nflua"' "procd knows the service"
 
 step "the conffile edited: a state and a rule; restart -> verdicts"
-cat >/etc/nflua/apk-list.lua <<'LUA'
-return http_ua.configure{ "blocked-agent" }
-LUA
-uci -q batch <<'UCI' || fail "uci batch"
-set nflua.apk=state
-add_list nflua.apk.script=/usr/share/nflua/policies/http_ua.lua
-add_list nflua.apk.script=/etc/nflua/apk-list.lua
-set nflua.apk_ua=rule
-set nflua.apk_ua.family=any
-set nflua.apk_ua.chain=forward
-set nflua.apk_ua.match='-p tcp --dport 80'
-set nflua.apk_ua.tcp_payload=1
-set nflua.apk_ua.state=apk
-set nflua.apk_ua.function=http_ua_match
-set nflua.apk_ua.target=DROP
-commit nflua
-UCI
+ua_config apk
 run /etc/init.d/nflua restart
 ours_once "after the restart"
 blocked_all

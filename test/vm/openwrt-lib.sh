@@ -1,0 +1,78 @@
+# shellcheck shell=sh
+# Helpers of the OpenWrt service cases (test/vm/openwrt/o*.sh), in the guest as /test/openwrt.sh
+# (scripts/test-openwrt-service.sh; kept out of the case directory, where every *.sh is a
+# case). Sourced after /test/lib.sh and /test/net.sh.
+
+# wait_for SECS CMD...: CMD succeeds within SECS seconds (polled every 0.2 s)
+wait_for() {
+	_n=$(($1 * 5))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || return 1
+		sleep 0.2
+	done
+}
+
+# sys_log TEXT: the system log (busybox syslogd) has TEXT
+sys_log() { grep -q -- "$1" /tmp/syslog; }
+
+# openwrt_runtime: base-files' directories, then syslogd, ubusd and procd (not PID 1) running,
+# procd's 'service' object on ubus
+openwrt_runtime() {
+	mkdir -p /var/run /var/lock /var/state /tmp/run /etc/config /etc/rc.d /etc/nflua
+	[ -e /etc/config/firewall ] || touch /etc/config/firewall	# (the firewall package's file)
+	busybox syslogd -n -O /tmp/syslog &
+	/sbin/ubusd &
+	wait_for 10 test -S /var/run/ubus/ubus.sock || fail "ubusd does not listen"
+	/sbin/procd -S >/tmp/procd.log 2>&1 &
+	wait_for 10 sh -c 'ubus list service | grep -qx service' ||
+		fail "procd did not register 'service' on ubus"
+}
+
+# ours_left: lines of ours (chains, jumps) in the filter and mangle tables of both families
+ours_left() { { iptables -S; iptables -t mangle -S; ip6tables -S; } 2>/dev/null | grep -c NFLUA; }
+# jumps FAMILY-TOOL: jumps into our chains from FORWARD
+jumps() { "$1" -S FORWARD 2>/dev/null | grep -c -- '-j NFLUA-'; }
+# ours_once WHAT: exactly one jump per family into our chain
+ours_once() {
+	assert_eq "$(jumps iptables)" 1 "$1: one IPv4 jump into our chain"
+	assert_eq "$(jumps ip6tables)" 1 "$1: one IPv6 jump into our chain"
+}
+
+# ua_config NAME [OPTION=VALUE...]: UCI state NAME (the packaged http_ua library, then a list
+# with blocked-agent; OPTIONs set on the state, e.g. maxalloc=2M) and rule NAME_ua dropping its
+# matches in forward, both families; committed
+ua_config() {
+	_s=$1
+	shift
+	echo 'return http_ua.configure{ "blocked-agent" }' >"/etc/nflua/$_s-list.lua"
+	{
+		echo "set nflua.$_s=state"
+		for _o in "$@"; do echo "set nflua.$_s.$_o"; done
+		echo "add_list nflua.$_s.script=/usr/share/nflua/policies/http_ua.lua"
+		echo "add_list nflua.$_s.script=/etc/nflua/$_s-list.lua"
+		echo "set nflua.${_s}_ua=rule"
+		echo "set nflua.${_s}_ua.family=any"
+		echo "set nflua.${_s}_ua.chain=forward"
+		echo "set nflua.${_s}_ua.match='-p tcp --dport 80'"
+		echo "set nflua.${_s}_ua.tcp_payload=1"
+		echo "set nflua.${_s}_ua.state=$_s"
+		echo "set nflua.${_s}_ua.function=http_ua_match"
+		echo "set nflua.${_s}_ua.target=DROP"
+		echo "commit nflua"
+	} | uci -q batch || fail "uci batch for state $_s"
+}
+
+# blocked_all / served_all: the listed agent is dropped (v4 and v6), others are served; the
+# listed agent is served
+blocked_all() {
+	get_blocked "$CLI" "http://$S4/" -A blocked-agent
+	get_blocked "$CLI" "http://[$S6]/" -A blocked-agent
+	get_ok "$CLI" "http://$S4/" -A friendly-agent
+	get_ok "$CLI" "http://[$S6]/" -A friendly-agent
+}
+served_all() {
+	get_ok "$CLI" "http://$S4/" -A blocked-agent
+	get_ok "$CLI" "http://[$S6]/" -A blocked-agent
+}
