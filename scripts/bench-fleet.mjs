@@ -103,7 +103,7 @@ try {
 		writeFileSync(join(dir, file), readFileSync(join(ROOT, 'policies', 'fleet', 'http_ua.yaml'), 'utf8')
 			.replace(/- \.\.\/http_ua\.lua/, `- ${join(ROOT, 'policies', 'http_ua.lua')}`)
 			.replace(/- http_ua_list\.lua/, `- ${join(ROOT, 'policies', 'fleet', 'http_ua_list.lua')}`)
-			.replace(/BLOCKED_AGENTS: \[[^\]]*\]/, `BLOCKED_AGENTS: ${JSON.stringify(words)}`));
+			.replace(/^(\s+)BLOCKED_AGENTS: \[[^\]]*\]/m, `$1BLOCKED_AGENTS: ${JSON.stringify(words)}`));	// (the list, not the comment)
 		return join(dir, file);
 	};
 	const pols = [pol('a.yaml', ['sqlmap']), pol('b.yaml', ['sqlmap', 'nikto'])];
