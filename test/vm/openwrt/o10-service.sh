@@ -89,6 +89,42 @@ uci delete nflua.odd_rule
 uci commit nflua
 run /etc/init.d/nflua reload
 
+step "booleans as UCI writes them (yes/no, on/off, true/false, enabled/disabled): what they say"
+uci -q batch <<'UCI' || fail "uci batch"
+set nflua.web_ua.enabled=yes
+set nflua.web_ua.tcp_payload=TRUE
+set nflua.web_ua.invert=off
+set nflua.probe=rule
+set nflua.probe.enabled=Enabled
+set nflua.probe.family=ipv4
+set nflua.probe.chain=input
+set nflua.probe.match='-p udp --dport 9'
+set nflua.probe.state=web
+set nflua.probe.function=http_ua_match
+set nflua.probe.invert=on
+set nflua.probe.target=ACCEPT
+set nflua.gone=rule
+set nflua.gone.enabled=no
+set nflua.gone.chain=input
+set nflua.gone.match='-p udp --dport 7'
+set nflua.gone.state=web
+set nflua.gone.function=http_ua_match
+commit nflua
+UCI
+run /etc/init.d/nflua reload
+run iptables -S
+assert_contains "$OUT" "-p tcp -m tcp --dport 80 -m lua --state web --function http_ua_match --tcp-payload -j DROP" "web_ua: enabled=yes, tcp_payload=TRUE, invert=off"
+assert_contains "$OUT" "-p udp -m udp --dport 9 -m lua --state web ! --function http_ua_match -j ACCEPT" "probe: enabled=Enabled, invert=on"
+case $OUT in *"--dport 7 "*) fail "rule gone (enabled=no) is in: $OUT" ;; esac
+get_blocked "$CLI" "http://$S4/"
+uci delete nflua.probe
+uci delete nflua.gone
+uci set nflua.web_ua.enabled=1
+uci set nflua.web_ua.tcp_payload=1
+uci delete nflua.web_ua.invert
+uci commit nflua
+run /etc/init.d/nflua reload
+
 step "firewall actions: our chains flushed away come back through the fw4 include"
 for c in $(iptables -S | sed -n 's/^-N \(NFLUA-[A-Z0-9-]*\)/\1/p'); do
 	iptables -D FORWARD -j "$c"; iptables -F "$c"; iptables -X "$c"

@@ -116,10 +116,41 @@ validate_nflua_rule() {
 	uci_load_validate "$NFLUA_UCI" rule "$1" "$2" $NFLUA_RULE_SCHEMA
 }
 
+# $1 - datatype, $2 - value: true when the value is of the type, as validate_data decides
+# (ubox's validate.c). The types whose rule is a plain list or character set are decided here,
+# which saves a process per value; the others are asked of validate_data.
+f_datatype_ok() {
+	case $1 in
+	string) return 0 ;;	# (no length bounds in our schema)
+	bool)
+		case $2 in
+		0 | 1 | [oO][nN] | [oO][fF][fF] | [tT][rR][uU][eE] | [fF][aA][lL][sS][eE] | [yY][eE][sS] | [nN][oO] | \
+		[eE][nN][aA][bB][lL][eE][dD] | [dD][iI][sS][aA][bB][lL][eE][dD]) return 0 ;;
+		*) return 1 ;;
+		esac ;;
+	uciname) case $2 in *[!A-Za-z0-9_]*) return 1 ;; *) return 0 ;; esac ;;
+	uinteger) case $2 in 0 | [1-9] | [1-9]*[0-9]) case $2 in *[!0-9]*) ;; *) return 0 ;; esac ;; esac ;;
+	or\(\"*\"\))
+		# or("a","b",...) of string literals: the value is one of them
+		case ",${1#or(}" in *",\"$2\","* | *",\"$2\")") case $2 in *[\",]*) ;; *) return 0 ;; esac ;; esac
+		;;
+	esac
+	validate_data "$1" "$2" 2>/dev/null
+}
+
+# $1 - a bool value validate_data accepts: 1 or 0 in $f_bool (what uci_load_validate gives
+# the init script: "yes", "on", "true", "enabled" are 1)
+f_bool_num() {
+	case $1 in
+	1 | [oO][nN] | [tT][rR][uU][eE] | [yY][eE][sS] | [eE][nN][aA][bB][lL][eE][dD]) f_bool=1 ;;
+	*) f_bool=0 ;;
+	esac
+}
+
 # $1 - section (of the package config_load read), $2... - schema words: sets each option's
-# variable to its value or default, each value checked by validate_data's datatype check (the
-# same check procd's uci_load_validate makes; validate_data reads only /etc/config by itself,
-# and apply plans a staged file). Returns 1 when a value is invalid.
+# variable to its value or default, each value checked by validate_data's rules (f_datatype_ok:
+# the same check procd's uci_load_validate makes; validate_data reads only /etc/config by
+# itself, and apply plans a staged file), a bool as 1 or 0. Returns 1 when a value is invalid.
 f_validate() {
 	local f_sec=$1 f_e f_opt f_rest f_type f_def f_val f_item f_rc=0
 	shift
@@ -138,10 +169,14 @@ f_validate() {
 				f_t=${f_type#list(}
 				f_t=${f_t%)}
 				for f_item in $f_val; do
-					validate_data "$f_t" "$f_item" 2>/dev/null || { f_rc=1; f_val=$f_def; }
+					f_datatype_ok "$f_t" "$f_item" || { f_rc=1; f_val=$f_def; }
 				done ;;
-			*) validate_data "$f_type" "$f_val" 2>/dev/null || { f_rc=1; f_val=$f_def; } ;;
+			*) f_datatype_ok "$f_type" "$f_val" || { f_rc=1; f_val=$f_def; } ;;
 			esac
+		fi
+		if [ "$f_type" = bool ] && [ -n "$f_val" ]; then
+			f_bool_num "$f_val"
+			f_val=$f_bool
 		fi
 		eval "$f_opt=\$f_val"
 	done
@@ -189,9 +224,12 @@ f_plan_rule() {
 	if [ "$mode" = target ]; then
 		lua="-j LUA --state $state --function $function"
 	else
-		lua="-m lua"
-		[ "$invert" = 1 ] && lua="$lua !"
-		lua="$lua --state $state --function $function"
+		lua="-m lua --state $state"
+		if [ "$invert" = 1 ]; then
+			lua="$lua ! --function $function"	# (libxt_lua inverts --function, not --state)
+		else
+			lua="$lua --function $function"
+		fi
 		[ "$tcp_payload" = 1 ] && lua="$lua --tcp-payload"
 		lua="$lua -j $target"
 	fi
@@ -695,9 +733,27 @@ f_stop() {
 
 # ---------------------------------------------------------------- nfluactl apply
 
-# A bundle entry's name (docs/uci.md): only these are accepted
+# A bundle entry's name (docs/uci.md): only these are accepted, an optional "./" first:
+# etc/ etc/config/ etc/config/nflua etc/nflua/ etc/nflua/apply/ etc/nflua/apply/DIR/ and
+# etc/nflua/apply/DIR/FILE, DIR of [A-Za-z0-9_]+, FILE of [A-Za-z0-9_][A-Za-z0-9_.-]*
+# (in the shell: no process per entry)
 f_bundle_name_ok() {
-	echo "$1" | grep -qxE '(\./)?(etc/|etc/config/|etc/config/nflua|etc/nflua/|etc/nflua/apply/|etc/nflua/apply/[A-Za-z0-9_]+/|etc/nflua/apply/[A-Za-z0-9_]+/[A-Za-z0-9_][A-Za-z0-9_.-]*)'
+	f_nm=${1#./}
+	case $f_nm in
+	etc/ | etc/config/ | etc/config/nflua | etc/nflua/ | etc/nflua/apply/) return 0 ;;
+	etc/nflua/apply/?*) f_nm=${f_nm#etc/nflua/apply/} ;;
+	*) return 1 ;;
+	esac
+	f_nd=${f_nm%%/*}
+	case $f_nd in '' | *[!A-Za-z0-9_]*) return 1 ;; esac
+	f_nm=${f_nm#"$f_nd"}
+	case $f_nm in
+	/) return 0 ;;
+	/[A-Za-z0-9_]*) f_nm=${f_nm#/} ;;
+	*) return 1 ;;
+	esac
+	case $f_nm in *[!A-Za-z0-9_.-]*) return 1 ;; esac
+	return 0
 }
 
 # $1 - tar file, $2 - destination: checks the listing, then extracts. Returns 1 with the
@@ -755,8 +811,10 @@ f_bundle_tree() {
 
 # $1 - the staged tree: owned by root, modes 0644/0755 (the bundle's own are not kept)
 f_bundle_own() {
-	# (OpenWrt's busybox has find -exec, not -exec ... {} +)
-	chown -R 0:0 "$1" && find "$1" -type d -exec chmod 0755 {} \; && find "$1" -type f -exec chmod 0644 {} \;
+	# (OpenWrt's busybox has find -exec, not -exec ... {} +; -print0 and xargs -0 it has: one
+	# chmod for all)
+	chown -R 0:0 "$1" && find "$1" -type d -print0 | xargs -0 chmod 0755 &&
+		find "$1" -type f -print0 | xargs -0 -r chmod 0644
 }
 
 # $1 - SOURCE (- or a directory), $2 - work dir: the bundle into $2/root. Returns 1 with $f_why.
