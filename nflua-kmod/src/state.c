@@ -442,7 +442,8 @@ static const struct {
  * value into that same node, so the value read there is always the global's current value;
  * a removal leaves nil there (or a dead key, after a collection), and a rehash moves the key:
  * both send the call to the full lookup, which refills the entry. The name is anchored in the
- * registry so that its address cannot be a new string's.
+ * registry so that its address cannot be a new string's. An entry is found by the address of
+ * the rule's name and checked against its text: addresses of freed rules come back.
  */
 static const char nflua_fn_anchor;
 
@@ -454,7 +455,10 @@ static bool nflua_fn_cached(lua_State *L, struct nflua_state *s, const char *nam
 	for (e = s->fn_cache; e < s->fn_cache + ARRAY_SIZE(s->fn_cache); e++) {
 		const Node *n = e->slot;
 
-		if (e->name != name)
+		/* the address first (cheap); the text too: a rule deleted and another created can
+		 * get the same address for another name (nft_compat frees and allocates rule data
+		 * of one size), and must not be given the first one's function */
+		if (e->name != name || strcmp(getstr((const TString *)e->key), name) != 0)
 			continue;
 		if (e->nodes != g->node || e->lsize != g->lsizenode ||
 		    keytt(n) != ctb(LUA_VSHRSTR) || keyval(n).gc != e->key ||

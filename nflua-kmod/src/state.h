@@ -43,7 +43,7 @@ struct nflua_state {
 	struct nflua_packet **pkt;	/* binding of the state's packet object */
 	/* where the rules' functions sit in the globals table (state.c, nflua_fn_cache) */
 	struct nflua_fn_cache {
-		const char *name;	/* a rule's function name: its address is the rule's */
+		const char *name;	/* a rule's function name (its address; the text is key's) */
 		const void *key;	/* the interned name (TString), anchored in the registry */
 		const void *nodes;	/* the globals table's node array when found */
 		const void *slot;	/* the name's node in it */

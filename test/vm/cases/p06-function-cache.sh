@@ -3,8 +3,9 @@
 # changes the global between packets must be what the next packet calls. Reassigned by execute,
 # by send, and by the function itself during its call; removed (an error per packet, then back);
 # the globals table rehashed by many new globals; two rules with two functions on one state,
-# one rule deleted and another added with the same name.
-# timeout: 150
+# one rule deleted and another added with the same name; rules deleted and created with other
+# names at the addresses of the deleted ones.
+# timeout: 240
 # shellcheck source=test/vm/guest/lib.sh
 . /test/lib.sh
 
@@ -70,4 +71,30 @@ run nfluactl execute fc -e 'function g(pkt) note("k") return false end'
 one
 assert_eq "$(seen)" kj "g reassigned"
 ipt -F OUTPUT
+
+# A rule's function name is found by its address first: a rule deleted and another created
+# with another name can get the freed rule's memory (nft_compat frees and allocates the rule's
+# data one rule at a time, of one size: it comes back), and must call its own function. Seen
+# in p35: a match rule for 'broken' created after a target rule for 'block_t' was flushed
+# called block_t.
+step "rules deleted and created with other names: each packet calls the function its rule names"
+run nfluactl execute fc -e 'function f(pkt) note("f") return false end function g(pkt) note("g") return false end
+function h(pkt) note("h") return "continue" end'
+for tool in iptables-nft iptables-legacy; do
+    want='' i=0
+    while [ $i -lt 12 ]; do
+        case $((i % 3)) in
+        0) fn=f; rule="-m lua --state fc --function f -j ACCEPT" ;;
+        1) fn=h; rule="-j LUA --state fc --function h" ;;
+        2) fn=g; rule="-m lua --state fc --function g -j ACCEPT" ;;
+        esac
+        # shellcheck disable=SC2086 # the rule's words
+        run $tool -A OUTPUT -o lo -p icmp --icmp-type echo-request $rule
+        one
+        want="$want$fn"
+        run $tool -F OUTPUT
+        i=$((i + 1))
+    done
+    assert_eq "$(seen)" "$want" "$tool: each rule called its own function"
+done
 run nfluactl destroy fc
