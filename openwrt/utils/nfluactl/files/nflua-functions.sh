@@ -122,12 +122,7 @@ validate_nflua_rule() {
 f_datatype_ok() {
 	case $1 in
 	string) return 0 ;;	# (no length bounds in our schema)
-	bool)
-		case $2 in
-		0 | 1 | [oO][nN] | [oO][fF][fF] | [tT][rR][uU][eE] | [fF][aA][lL][sS][eE] | [yY][eE][sS] | [nN][oO] | \
-		[eE][nN][aA][bB][lL][eE][dD] | [dD][iI][sS][aA][bB][lL][eE][dD]) return 0 ;;
-		*) return 1 ;;
-		esac ;;
+	bool) f_bool_num "$2"; return ;;
 	uciname) case $2 in *[!A-Za-z0-9_]*) return 1 ;; *) return 0 ;; esac ;;
 	uinteger) case $2 in 0 | [1-9] | [1-9]*[0-9]) case $2 in *[!0-9]*) ;; *) return 0 ;; esac ;; esac ;;
 	or\(\"*\"\))
@@ -138,12 +133,13 @@ f_datatype_ok() {
 	validate_data "$1" "$2" 2>/dev/null
 }
 
-# $1 - a bool value validate_data accepts: 1 or 0 in $f_bool (what uci_load_validate gives
-# the init script: "yes", "on", "true", "enabled" are 1)
+# $1 - a value: 1 or 0 in $f_bool for ubox's bool words in any case (what uci_load_validate
+# gives the init script: "yes", "on", "true", "enabled" are 1); returns 1 for anything else
 f_bool_num() {
 	case $1 in
 	1 | [oO][nN] | [tT][rR][uU][eE] | [yY][eE][sS] | [eE][nN][aA][bB][lL][eE][dD]) f_bool=1 ;;
-	*) f_bool=0 ;;
+	0 | [oO][fF][fF] | [fF][aA][lL][sS][eE] | [nN][oO] | [dD][iI][sS][aA][bB][lL][eE][dD]) f_bool=0 ;;
+	*) return 1 ;;
 	esac
 }
 
