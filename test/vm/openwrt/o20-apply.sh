@@ -162,6 +162,95 @@ has 'diff| +return http_ua.configure{ "other-agent" }'
 assert_eq "$(snap)" "$s0" "--check changed nothing"
 assert_eq "$(marker)" still-here "the state is untouched"
 
+step "re-apply decides from digests when nothing changed; whatever changed by hand still counts"
+apply 0 /tmp/b1
+assert_eq "$OUT" "nflua-apply 1
+result ok" "re-apply of b1"
+grep -qx 'done ok unchanged' /var/run/nflua/apply.log ||
+	fail "the re-apply did not take the unchanged path: $(cat /var/run/nflua/apply.log)"
+# the same tar stream again: decided before extracting it (its digest is recorded)
+apply 0 - </tmp/b1.tar
+has "result ok"
+apply 0 - </tmp/b1.tar
+has "result ok"
+[ "$(cut -d' ' -f3 /var/run/nflua/applied.sum)" = "$(sha256sum </tmp/b1.tar | cut -d' ' -f1)" ] ||
+	fail "applied.sum does not record the stream: $(cat /var/run/nflua/applied.sum)"
+ms() { cut -d' ' -f1 /proc/uptime; }
+took() { echo "$1 $2" | awk '{ printf "%d", ($2 - $1) * 1000 }'; }
+t0=$(ms)
+apply 0 - </tmp/b1.tar
+t1=$(ms)
+apply 0 /tmp/b1
+t2=$(ms)
+rm /var/run/nflua/applied.sum
+apply 0 - </tmp/b1.tar
+t3=$(ms)
+grep -qx 'done ok' /var/run/nflua/apply.log || fail "no full comparison without applied.sum"
+echo "    re-apply: same stream $(took "$t0" "$t1") ms, same files $(took "$t1" "$t2") ms, full comparison $(took "$t2" "$t3") ms"
+# our chain emptied by hand, its jump kept: not 'ok' (the jump alone used to pass for live)
+iptables -F "NFLUA-FORWARD-$(gen)"
+get_ok "$CLI" "http://$S4/" -A blocked-agent
+apply 0 /tmp/b1
+has "change rules ipv4 filter FORWARD"
+hasnt "change rules ipv6"
+has "result changed"
+get_blocked "$CLI" "http://$S4/" -A blocked-agent
+# the jump deleted by hand
+iptables -D FORWARD -j "NFLUA-FORWARD-$(gen)"
+apply 0 /tmp/b1
+has "change rules ipv4 filter FORWARD"
+has "result changed"
+get_blocked "$CLI" "http://$S4/" -A blocked-agent
+# the state destroyed by hand (its rules first, so that the kernel lets it go)
+iptables -F "NFLUA-FORWARD-$(gen)"
+ip6tables -F "NFLUA-FORWARD-$(ip6tables -S FORWARD | sed -n 's/^-A FORWARD -j NFLUA-FORWARD-\([01]\)$/\1/p')"
+run nfluactl destroy web
+apply 0 /tmp/b1
+has "change state web create"
+has "change rules ipv4 filter FORWARD"
+has "change rules ipv6 filter FORWARD"
+has "result changed"
+get_blocked "$CLI" "http://$S4/" -A blocked-agent
+get_blocked "$CLI" "http://[$S6]/" -A blocked-agent
+apply 0 /tmp/b1
+assert_eq "$OUT" "nflua-apply 1
+result ok" "back to ok"
+# the installed config edited by hand
+echo '# edited' >>/etc/config/nflua
+apply 0 /tmp/b1
+has "change file /etc/config/nflua"
+has "result changed"
+cmp /tmp/b1/etc/config/nflua /etc/config/nflua || fail "the bundle's config is not back"
+# a script of the policies package (an upgrade) that the state loads from /usr/share/nflua/
+rm -rf /tmp/b1s
+cp -R /tmp/b1 /tmp/b1s
+rm /tmp/b1s/etc/nflua/apply/web/10-http_ua.lua
+sed -i 's,/etc/nflua/apply/web/10-http_ua.lua,/usr/share/nflua/policies/http_ua.lua,' /tmp/b1s/etc/config/nflua
+apply 0 /tmp/b1s
+has "change state web replace"
+has "result changed"
+apply 0 /tmp/b1s
+has "result ok"
+grep -qx 'done ok unchanged' /var/run/nflua/apply.log || fail "no unchanged path with a package script"
+cp /usr/share/nflua/policies/http_ua.lua /tmp/http_ua.lua.orig
+echo '-- upgraded' >>/usr/share/nflua/policies/http_ua.lua
+apply 0 /tmp/b1s
+has "change state web replace"
+has "result changed"
+cp /tmp/http_ua.lua.orig /usr/share/nflua/policies/http_ua.lua
+apply 0 /tmp/b1
+has "result changed"
+get_blocked "$CLI" "http://$S4/" -A blocked-agent
+get_ok "$CLI" "http://$S4/" -A friendly-agent
+# --check never writes the record; a stop removes it
+rm -f /var/run/nflua/applied.sum
+apply 0 --check /tmp/b1
+[ ! -e /var/run/nflua/applied.sum ] || fail "--check wrote applied.sum"
+apply 0 /tmp/b1
+assert_eq "$OUT" "nflua-apply 1
+result ok" "ok from the full comparison"
+[ -s /var/run/nflua/applied.sum ] || fail "a full comparison that found nothing to do wrote no applied.sum"
+
 step "a changed script: replaced, new code live, old state gone"
 apply 0 - </tmp/b2.tar
 has "change state web replace"

@@ -18,6 +18,9 @@
 #            of the scripts' paths and bytes, as loaded)
 #   rules    the rules installed (plan format)
 #   apply.log  the progress of the last transaction ("staged" once every new state is loaded)
+#   applied.sum  after an apply: TREE SHARE BUNDLE, the digests of the files it persisted, of
+#            the policies package's scripts its states load ("-": none) and of the tar stream
+#            it came as ("-": a directory) (f_unchanged); removed by any switch and by stop
 # Rules live in chains of our own, NFLUA-HOOK-0 and NFLUA-HOOK-1 (one generation jumped to from
 # the built-in chain); a switch fills the other generation and swaps the jump in one
 # iptables-restore --noflush batch per family, so fw4's tables are never touched and traffic
@@ -285,6 +288,66 @@ f_digest() {
 	done | sha256sum | cut -d' ' -f1
 }
 
+# $1 - a root ("/" for the installed files): the digest of the policy files apply persists
+# under it (etc/config/nflua, etc/nflua/apply/), their names and bytes. (Bundle names have no
+# blanks: docs/uci.md.)
+f_tree_digest() {
+	(cd "$1" && find etc/config/nflua etc/nflua/apply -type f 2>/dev/null | sort | xargs -r sha256sum) |
+		sha256sum | cut -d' ' -f1
+}
+
+# The digest of the policies package's scripts (/usr/share/nflua/) the recorded states load: a
+# package upgrade changes what a state would load without changing the persisted files.
+f_share_digest() {
+	f_sh=
+	while read -r _ _ _ _ f_ss; do
+		for f_s in $f_ss; do
+			case $f_s in /usr/share/nflua/*) f_sh="$f_sh $f_s" ;; esac
+		done
+	done <"$NFLUA_RUN/applied"
+	if [ -z "$f_sh" ]; then
+		echo -
+	else
+		# shellcheck disable=SC2086 # script paths, one word each
+		sha256sum $f_sh 2>&1 | sha256sum | cut -d' ' -f1
+	fi
+}
+
+# $1 - the digest of the tar stream applied, or "-": after a switch (or a full comparison that
+# found nothing to do), applied.sum for f_unchanged
+f_stamp() {
+	echo "$(f_tree_digest /) $(f_share_digest) $1" >"$NFLUA_RUN/applied.sum.tmp" &&
+		mv "$NFLUA_RUN/applied.sum.tmp" "$NFLUA_RUN/applied.sum"
+}
+
+# $1 - tar or tree, $2 - the bundle's tar stream digest, or the root of its extracted tree:
+# true when the bundle is the one last applied (the same tar stream, or the same files) and
+# all of it still runs: the same files installed (no edit by hand since), the same package
+# scripts, every recorded state in the kernel, every recorded group live. Then the full
+# comparison would find nothing to do (its plan is a function of these files), and a re-apply
+# costs a few processes instead of an extraction, a plan and a comparison. Anything else:
+# false, and the full comparison decides.
+f_unchanged() {
+	[ -s "$NFLUA_RUN/applied.sum" ] && [ -f "$NFLUA_RUN/applied" ] && [ -f "$NFLUA_RUN/rules" ] || return 1
+	read -r f_u_tree f_u_share f_u_bundle <"$NFLUA_RUN/applied.sum"
+	case $1 in
+	tar) [ "$2" = "$f_u_bundle" ] || return 1 ;;
+	*) [ "$(f_tree_digest "$2")" = "$f_u_tree" ] || return 1 ;;
+	esac
+	[ "$(f_tree_digest /)" = "$f_u_tree" ] || return 1
+	[ "$(f_share_digest)" = "$f_u_share" ] || return 1
+	f_u_kernel=" $(f_kernel_states | tr '\n' ' ')"
+	while read -r f_u_name _; do
+		case $f_u_kernel in *" $f_u_name "*) ;; *) return 1 ;; esac
+	done <"$NFLUA_RUN/applied"
+	f_u_seen=' '
+	while read -r f_u_fam f_u_tab f_u_hook _; do
+		case $f_u_seen in *" $f_u_fam:$f_u_tab:$f_u_hook "*) continue ;; esac
+		f_u_seen="$f_u_seen$f_u_fam:$f_u_tab:$f_u_hook "
+		f_group_live "$f_u_fam" "$f_u_tab" "$f_u_hook" "$NFLUA_RUN/rules" || return 1
+	done <"$NFLUA_RUN/rules"
+}
+
 # ---------------------------------------------------------------- compare
 
 # $1 - work directory with plan/ (and root/ for apply), $2 - root ("" or the staging dir).
@@ -350,7 +413,7 @@ f_compare_rules() {
 		grep "^$f_fam $f_tab $f_hook " "$NFLUA_RUN/rules" >"$f_w/g.old" 2>/dev/null
 		if ! cmp -s "$f_w/g.new" "$f_w/g.old"; then
 			f_how=changed
-		elif [ -s "$f_w/g.new" ] && ! f_group_live "$f_fam" "$f_tab" "$f_hook"; then
+		elif [ -s "$f_w/g.new" ] && ! f_group_live "$f_fam" "$f_tab" "$f_hook" "$f_w/g.new"; then
 			f_how=changed	# recorded but gone from the kernel (flushed by hand or by fw4)
 		fi
 		echo "$f_fam $f_tab $f_hook $f_how" >>"$f_w/groups"
@@ -358,9 +421,15 @@ f_compare_rules() {
 	done <"$f_w/allgroups"
 }
 
-# $1 family, $2 table, $3 hook: true when the built-in chain jumps to a chain of ours
+# $1 family, $2 table, $3 hook, $4 rules file (plan format): true when the built-in chain jumps
+# to a chain of ours that holds as many rules as the file has for the group (a chain emptied
+# or trimmed by hand, or a jump deleted, is not live)
 f_group_live() {
-	"$(f_ipt "$1")" -t "$2" -S "$3" 2>/dev/null | grep -q "^-A $3 -j NFLUA-$3-[01]\$"
+	f_gl_n=$(grep -c "^$1 $2 $3 " "$4")
+	"$(f_ipt "$1")" -t "$2" -S 2>/dev/null | awk -v h="$3" -v n="$f_gl_n" '
+		$1 == "-A" && $2 == h && $3 == "-j" && NF == 4 && $4 ~ ("^NFLUA-" h "-[01]$") { c = $4 }
+		$1 == "-A" && $2 ~ /^NFLUA-/ { rules[$2]++ }
+		END { exit !(c != "" && rules[c] + 0 == n) }'
 }
 
 # ---------------------------------------------------------------- the rules batch
@@ -543,6 +612,7 @@ f_switch() {
 	: >"$f_w/leftout"
 	# from here a hang-up or a closed stdout must not stop us half-way
 	trap '' HUP PIPE
+	rm -f "$NFLUA_RUN/applied.sum"
 	{ f_gens ipv4; f_gens ipv6; } >"$f_w/gens.before"
 	f_progress "switch"
 	# 1. stage new and changed states under NAME~new
@@ -598,7 +668,7 @@ f_switch() {
 		grep -qx -- "$f_name" "$f_w/kernel.after" || echo "verify: state $f_name missing" >>"$f_w/verify"
 	done <"$f_w/plan/states"
 	cut -d' ' -f1-3 "$f_w/plan/rules" | sort -u | while read -r f_fam f_tab f_hook; do
-		f_group_live "$f_fam" "$f_tab" "$f_hook" ||
+		f_group_live "$f_fam" "$f_tab" "$f_hook" "$f_w/plan/rules" ||
 			echo "verify: no jump to our $f_fam $f_tab $f_hook chain" >>"$f_w/verify"
 	done
 	if [ -s "$f_w/verify" ]; then
@@ -697,7 +767,7 @@ f_rules_restore() {
 	for f_fam in ipv4 ipv6; do
 		f_all=1
 		for f_g in $(grep "^$f_fam " "$NFLUA_RUN/rules" | cut -d' ' -f2,3 | sort -u | tr ' ' ':'); do
-			f_group_live "$f_fam" "${f_g%:*}" "${f_g#*:}" || f_all=0
+			f_group_live "$f_fam" "${f_g%:*}" "${f_g#*:}" "$NFLUA_RUN/rules" || f_all=0
 		done
 		[ $f_all = 1 ] && continue
 		f_batch "$f_fam" "$NFLUA_RUN/rules" "$f_w/batch"
@@ -723,7 +793,7 @@ f_stop() {
 		grep -qx -- "$f_s~new" "$f_w/kernel" && f_destroy "$f_s~new"
 	done <"$NFLUA_RUN/applied" 2>/dev/null
 	f_junk_clean
-	rm -f "$NFLUA_RUN/applied" "$NFLUA_RUN/rules"
+	rm -f "$NFLUA_RUN/applied" "$NFLUA_RUN/rules" "$NFLUA_RUN/applied.sum"
 	rm -rf "$f_w"
 }
 
@@ -813,12 +883,19 @@ f_bundle_own() {
 		find "$1" -type f -print0 | xargs -0 -r chmod 0644
 }
 
-# $1 - SOURCE (- or a directory), $2 - work dir: the bundle into $2/root. Returns 1 with $f_why.
+# $1 - work dir: standard input (the tar stream) into $1/bundle.tar; its digest in $f_bundle_dg.
+# Returns 1 with $f_why.
+f_bundle_receive() {
+	head -c $((NFLUA_BUNDLE_MAX + 1)) >"$1/bundle.tar"
+	[ "$(wc -c <"$1/bundle.tar")" -le "$NFLUA_BUNDLE_MAX" ] ||
+		{ f_why="bundle larger than $NFLUA_BUNDLE_MAX bytes"; return 1; }
+	f_bundle_dg=$(sha256sum <"$1/bundle.tar" | cut -d' ' -f1)
+}
+
+# $1 - SOURCE (- for the stream f_bundle_receive took, or a directory), $2 - work dir: the
+# bundle into $2/root. Returns 1 with $f_why.
 f_bundle_read() {
 	if [ "$1" = - ]; then
-		head -c $((NFLUA_BUNDLE_MAX + 1)) >"$2/bundle.tar"
-		[ "$(wc -c <"$2/bundle.tar")" -le "$NFLUA_BUNDLE_MAX" ] ||
-			{ f_why="bundle larger than $NFLUA_BUNDLE_MAX bytes"; return 1; }
 		f_bundle_tar "$2/bundle.tar" "$2/root" && f_bundle_own "$2/root"
 	else
 		[ -d "$1" ] || { f_why="$1: not a directory"; return 1; }
@@ -954,14 +1031,32 @@ f_apply_cmd() {
 # $1 - work dir (f_apply_cmd's settings)
 f_apply_run() {
 	f_w=$1
+	f_bundle_dg=-
+	if [ "$f_source" = - ]; then
+		f_bundle_receive "$f_w" || { f_rec "error bad bundle: $f_why"; f_rec "result failed"; return 2; }
+	fi
+	f_lock || { f_rec "error cannot take $NFLUA_LOCK"; f_rec "result failed"; return 1; }
+	# the stream last applied, all of it still running: nothing to extract or compare
+	if [ "$f_source" = - ] && f_unchanged tar "$f_bundle_dg"; then
+		: >"$NFLUA_RUN/apply.log"
+		f_progress "begin apply $$"
+		f_rec "result ok"
+		f_progress "done ok unchanged"
+		return 0
+	fi
 	f_bundle_read "$f_source" "$f_w" || {
 		f_rec "error bad bundle: $f_why"
 		f_rec "result failed"
 		return 2
 	}
-	f_lock || { f_rec "error cannot take $NFLUA_LOCK"; f_rec "result failed"; return 1; }
 	: >"$NFLUA_RUN/apply.log"
 	f_progress "begin apply $$"
+	if f_unchanged tree "$f_w/root"; then
+		[ -n "$f_check" ] || f_stamp "$f_bundle_dg"
+		f_rec "result ok"
+		f_progress "done ok unchanged"
+		return 0
+	fi
 	f_plan "$f_w/root/etc/config/nflua" "$f_w/plan"
 	f_bundle_scripts "$f_w/root" "$f_w/plan" || echo "$f_why" >>"$f_w/plan/errors"
 	if [ -s "$f_w/plan/errors" ]; then
@@ -974,6 +1069,7 @@ f_apply_run() {
 	f_files_compare "$f_w"
 	[ -z "$f_diff" ] || f_files_diff "$f_w"
 	if ! grep -qv ' keep ' "$f_w/actions" && ! grep -q ' changed$' "$f_w/groups" && [ ! -s "$f_w/files" ]; then
+		[ -n "$f_check" ] || [ ! -f "$NFLUA_RUN/applied" ] || f_stamp "$f_bundle_dg"
 		f_rec "result ok"
 		f_progress "done ok"
 		return 0
@@ -997,6 +1093,7 @@ f_apply_run() {
 		return 1
 	}
 	f_finish "$f_w"
+	f_stamp "$f_bundle_dg"
 	f_rec "result changed"
 	return 0
 }
