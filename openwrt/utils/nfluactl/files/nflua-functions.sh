@@ -90,6 +90,10 @@ f_ipt_restore() {
 	*) echo "${NFLUA_IPTABLES_RESTORE:-iptables-restore}" ;;
 	esac
 }
+# (iptables-save, iptables-legacy-save, ...: the family's iptables command's own)
+f_ipt_save() {
+	echo "$(f_ipt "$1")-save"
+}
 
 # Prints the names of the kernel's states, one a line.
 f_kernel_states() {
@@ -434,20 +438,36 @@ f_group_live() {
 
 # ---------------------------------------------------------------- the rules batch
 
+# $1 - family, $2 - directory: what of ours the kernel has now, a file per table of
+# NFLUA_TABLES ("-N NFLUA-..." and "-A HOOK -j NFLUA-HOOK-G" lines, as iptables -S prints
+# them), from one iptables-save for all tables (under TCG an iptables process costs 100-150 ms)
+f_snap() {
+	rm -rf "$2" && mkdir -p "$2" || return 1
+	for f_sn_tab in $NFLUA_TABLES; do : >"$2/$f_sn_tab"; done
+	"$(f_ipt_save "$1")" 2>/dev/null | awk -v d="$2" '
+		/^\*/ { t = substr($0, 2); next }
+		/^:NFLUA-/ { split(substr($0, 2), a, " "); print "-N " a[1] >> (d "/" t); next }
+		/^-A [A-Z]+ -j NFLUA-[A-Z]+-[01]$/ { print >> (d "/" t) }'
+}
+
 # $1 - family, $2 - rules file (plan format), $3 - output, $4 - optional generations file
-# (FAMILY TABLE HOOK GEN lines, for a rollback: the generations to come back to): an
+# (FAMILY TABLE HOOK GEN lines, for a rollback: the generations to come back to), $5 - optional
+# f_snap directory of the family taken just before (else one is taken now): an
 # iptables-restore --noflush batch that makes the family's chains of ours equal to the rules
-# file: for every group a fresh generation (the one not jumped to now, or the one $4 names), filled, jumped to first in the built-in chain, and
-# every other chain of ours in the tables we use deleted with its jumps. Rules of other
-# software are not touched. Our chains are named here, never by the configuration.
+# file: for every group a fresh generation (the one not jumped to now, or the one $4 names),
+# filled, jumped to first in the built-in chain, and every other chain of ours in the tables
+# we use deleted with its jumps. Rules of other software are not touched. Our chains are named
+# here, never by the configuration.
 f_batch() {
-	f_b_fam=$1 f_b_rules=$2 f_b_out=$3 f_b_gens=${4:-/dev/null}
-	f_b_ipt=$(f_ipt "$f_b_fam")
+	f_b_fam=$1 f_b_rules=$2 f_b_out=$3 f_b_gens=${4:-/dev/null} f_b_snap=$5
+	if [ -z "$f_b_snap" ]; then
+		f_b_snap=$f_b_out.snap
+		f_snap "$f_b_fam" "$f_b_snap"
+	fi
 	: >"$f_b_out"
 	for f_b_tab in $NFLUA_TABLES; do
 		# what of ours the kernel has in this table: "-N NFLUA-..." and "-A HOOK -j NFLUA-..."
-		"$f_b_ipt" -t "$f_b_tab" -S 2>/dev/null | grep -E '^-N NFLUA-|^-A [A-Z]+ -j NFLUA-[A-Z]+-[01]$' \
-			>"$f_b_out.cur"
+		cp "$f_b_snap/$f_b_tab" "$f_b_out.cur"
 		grep "^$f_b_fam $f_b_tab " "$f_b_rules" | cut -d' ' -f3 | sort -u >"$f_b_out.hooks"
 		[ -s "$f_b_out.cur" ] || [ -s "$f_b_out.hooks" ] || continue
 		echo "*$f_b_tab" >>"$f_b_out"
@@ -480,14 +500,14 @@ f_batch() {
 		done
 		echo COMMIT >>"$f_b_out"
 	done
-	rm -f "$f_b_out.cur" "$f_b_out.hooks" "$f_b_out.keep"
+	rm -rf "$f_b_out.cur" "$f_b_out.hooks" "$f_b_out.keep" "$f_b_out.snap"
 }
 
-# $1 - family: prints FAMILY TABLE HOOK GEN of each group of ours jumped to now
+# $1 - family, $2 - its f_snap directory: prints FAMILY TABLE HOOK GEN of each group of ours
+# jumped to
 f_gens() {
 	for f_g_tab in $NFLUA_TABLES; do
-		"$(f_ipt "$1")" -t "$f_g_tab" -S 2>/dev/null |
-			sed -n "s/^-A \([A-Z]*\) -j NFLUA-[A-Z]*-\([01]\)\$/$1 $f_g_tab \1 \2/p"
+		sed -n "s/^-A \([A-Z]*\) -j NFLUA-[A-Z]*-\([01]\)\$/$1 $f_g_tab \1 \2/p" "$2/$f_g_tab"
 	done
 }
 
@@ -613,7 +633,6 @@ f_switch() {
 	# from here a hang-up or a closed stdout must not stop us half-way
 	trap '' HUP PIPE
 	rm -f "$NFLUA_RUN/applied.sum"
-	{ f_gens ipv4; f_gens ipv6; } >"$f_w/gens.before"
 	f_progress "switch"
 	# 1. stage new and changed states under NAME~new
 	while read -r f_name f_act f_dg f_max f_bud f_scripts; do
@@ -650,9 +669,12 @@ f_switch() {
 		}
 		echo "rename $f_s ${f_s%~new}" >>"$f_w/done"
 	done
-	# 4. the rules: all groups in a new generation, one batch per family
+	# 4. the rules: all groups in a new generation, one batch per family, made from what of
+	# ours the kernel has now (the generations jumped to: gens.before, for a rollback)
+	f_snap ipv4 "$f_w/snap.ipv4" && f_snap ipv6 "$f_w/snap.ipv6" || { f_rollback "$f_w" || return 4; return 1; }
+	{ f_gens ipv4 "$f_w/snap.ipv4"; f_gens ipv6 "$f_w/snap.ipv6"; } >"$f_w/gens.before"
 	for f_fam in ipv4 ipv6; do
-		f_batch "$f_fam" "$f_w/plan/rules" "$f_w/batch.$f_fam"
+		f_batch "$f_fam" "$f_w/plan/rules" "$f_w/batch.$f_fam" "" "$f_w/snap.$f_fam"
 		# (marked before it runs: iptables-legacy commits table by table, so a failed batch
 		# may have changed some tables; the undo makes every table equal to the records again)
 		echo "rules $f_fam" >>"$f_w/done"
