@@ -53,6 +53,25 @@ printf 'return ...' >"$W/dots.lua"
 run nfluactl execute u "$W/dots.lua"
 assert_eq "$OUT" "" "a chunk gets no arguments"
 
+step "fields: sizes of non-ASCII code, results split in one pass or field by field"
+# (the tool sizes ASCII text with ${#v} and anything else with wc; it prints many fields with
+# one awk when the reply is one line of single bytes, else field by field: each way exact)
+run nfluactl execute u -e 'return "\u{E9}\u{20AC}", #"é€"'
+assert_eq "$OUT" "$(printf '\303\251\342\202\254\t5')" "non-ASCII code sized in bytes"
+run nfluactl execute u -e "$(printf 'local x = 1\n\treturn x, "tab\\t"')"
+assert_eq "$OUT" "$(printf '1\ttab\t')" "tabs and newlines in the code"
+run nfluactl execute u -e 'return "x", "y z", 12, "", "w"'
+assert_eq "$OUT" "$(printf 'x\ty z\t12\t\tw')" "five single-line fields (one pass)"
+run nfluactl execute u -e 'return "a\nb", "\u{E9}", 3'
+assert_eq "$OUT" "$(printf 'a\nb\t\303\251\t3')" "a field with a newline (field by field)"
+nfluactl execute u -e 'return "a\0b", 1, 2' >"$W/o" || fail "execute with a NUL"
+assert_eq "$(od -An -c "$W/o" | tr -s ' ')" " a \\0 b \t 1 \t 2 \n" "a NUL in a field (field by field)"
+for n in 1 2 3 4 5; do run nfluactl create "many$n"; done
+run nfluactl list
+assert_eq "$(printf '%s\n' "$OUT" | grep -c '^name=many[1-5] maxalloc=')" 5 "list: a line per state"
+assert_eq "$(printf '%s\n' "$OUT" | grep -c .)" 6 "list: u and the five"
+for n in 1 2 3 4 5; do run nfluactl destroy "many$n"; done
+
 step "send: on_receive's results; ENOSYS without it"
 expect_rc 1 nfluactl send u hello
 assert_eq "$ERR" "nfluactl: send u: the state has no global function 'on_receive'" \
