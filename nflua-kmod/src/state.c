@@ -434,7 +434,7 @@ static int nflua_state_request_all(struct nflua_state *s, nflua_cfn fn, void *ct
 	struct nflua_state *r;
 	struct nflua_reply *one;
 	unsigned int cpu;
-	int err;
+	int err = 0;
 
 	if (!s->replicas && !split) {
 		*ctx_reply = reply;
@@ -461,7 +461,7 @@ static int nflua_state_request_all(struct nflua_state *s, nflua_cfn fn, void *ct
 			break;
 		}
 		if (nflua_reply_append(reply, id, split, one)) {
-			err = EINVAL;
+			err = E2BIG;
 			nflua_reply_error(reply, err, "the replicas' results are larger than a reply (%d KiB, %d values)",
 					  NFLUA_REPLY_MAX >> 10, NFLUA_REPLY_FIELDS);
 			break;
