@@ -12,6 +12,7 @@
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
 #include <linux/preempt.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 
 #include "lua.h"
@@ -466,6 +467,10 @@ static int nflua_state_request_all(struct nflua_state *s, nflua_cfn fn, void *ct
 					  NFLUA_REPLY_MAX >> 10, NFLUA_REPLY_FIELDS);
 			break;
 		}
+		/* each replica's call may hold this CPU for up to call_max_ms: let the scheduler
+		 * in between, or several of them add up to a soft lockup on a kernel without
+		 * preemption */
+		cond_resched();
 	}
 	nflua_reply_free(one);
 	return err;
@@ -930,6 +935,7 @@ static int nflua_state_replicate(struct nflua_state *s, struct nflua_reply *repl
 		r->cpu = cpu;
 		replicas[cpu] = r;
 		s->nr_replicas++;
+		cond_resched();
 	}
 	s->nr_replicas++;	/* the head's own */
 	return 0;
