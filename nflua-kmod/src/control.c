@@ -157,9 +157,11 @@ static int nflua_name_arg(const struct nflua_request *q, char *name, struct nflu
 
 struct nflua_limits {
 	u64 maxalloc, budget;
+	bool percpu_ok;		/* create: percpu=0|1 is an option too */
+	bool percpu;
 };
 
-/* Fields from 'first' on: maxalloc=N, budget=N (decimal). */
+/* Fields from 'first' on: maxalloc=N, budget=N (decimal), and percpu=0|1 if l->percpu_ok. */
 static int nflua_limits_args(const struct nflua_request *q, u32 first, struct nflua_limits *l,
 			     struct nflua_reply *r)
 {
@@ -187,6 +189,8 @@ static int nflua_limits_args(const struct nflua_request *q, u32 first, struct nf
 				return -EINVAL;
 			}
 			l->budget = v;
+		} else if (strcmp(opt, "percpu") == 0 && l->percpu_ok && v <= 1) {
+			l->percpu = v;
 		} else {
 			goto bad;
 		}
@@ -209,12 +213,12 @@ static int nflua_op_version(struct nflua_client *c, struct nflua_request *q, str
 
 static int nflua_op_create(struct nflua_client *c, struct nflua_request *q, struct nflua_reply *r)
 {
-	struct nflua_limits l = { NFLUA_MAXALLOC_DEFAULT, NFLUA_BUDGET_DEFAULT };
+	struct nflua_limits l = { NFLUA_MAXALLOC_DEFAULT, NFLUA_BUDGET_DEFAULT, true };
 	char name[NFLUA_NAME_MAX + 1];
 
 	if (nflua_name_arg(q, name, r) || nflua_limits_args(q, 1, &l, r))
 		return 0;
-	nflua_netns_create(c->net, name, l.maxalloc, l.budget, r);
+	nflua_netns_create(c->net, name, l.maxalloc, l.budget, l.percpu, r);
 	return 0;
 }
 
@@ -278,13 +282,36 @@ static int nflua_op_set(struct nflua_client *c, struct nflua_request *q, struct 
 	return 0;
 }
 
+/*
+ * The optional last field of execute and send: "split=1" frames the reply by replica ("cpu=N
+ * results=K" before each replica's results, "cpu=all" for a normal state). Without it a
+ * per-CPU state's results follow each other in CPU order: what clients written before per-CPU
+ * states expect (a list of values).
+ */
+static int nflua_split_arg(const struct nflua_request *q, u32 i, bool *split, struct nflua_reply *r)
+{
+	*split = false;
+	if (q->nfields <= i)
+		return 0;
+	if (q->lens[i] == 7 && memcmp(q->fields[i], "split=1", 7) == 0) {
+		*split = true;
+		return 0;
+	}
+	if (q->lens[i] == 7 && memcmp(q->fields[i], "split=0", 7) == 0)
+		return 0;
+	nflua_reply_error(r, EINVAL, "invalid option '%.*s' (expected split=0 or split=1)",
+			  (int)min_t(u32, q->lens[i], 40), q->fields[i]);
+	return -EINVAL;
+}
+
 static int nflua_op_execute(struct nflua_client *c, struct nflua_request *q, struct nflua_reply *r)
 {
 	char name[NFLUA_NAME_MAX + 1], chunkname[NFLUA_NAME_MAX + 1];
 	struct nflua_state *s;
 	char *chunk = (char *)q->fields[2];
+	bool split;
 
-	if (nflua_name_arg(q, name, r))
+	if (nflua_name_arg(q, name, r) || nflua_split_arg(q, 3, &split, r))
 		return 0;
 	if (nflua_field_str(q, 1, chunkname, sizeof(chunkname))) {
 		nflua_reply_error(r, EINVAL, "invalid chunk name: at most %d bytes, no NUL",
@@ -293,7 +320,7 @@ static int nflua_op_execute(struct nflua_client *c, struct nflua_request *q, str
 	}
 	s = nflua_netns_find(c->net, name, r);
 	if (s) {
-		nflua_state_execute(s, chunkname, chunk, q->lens[2], r);
+		nflua_state_execute(s, chunkname, chunk, q->lens[2], split, r);
 		nflua_state_put(s);
 	}
 	return 0;
@@ -303,12 +330,13 @@ static int nflua_op_send(struct nflua_client *c, struct nflua_request *q, struct
 {
 	char name[NFLUA_NAME_MAX + 1];
 	struct nflua_state *s;
+	bool split;
 
-	if (nflua_name_arg(q, name, r))
+	if (nflua_name_arg(q, name, r) || nflua_split_arg(q, 2, &split, r))
 		return 0;
 	s = nflua_netns_find(c->net, name, r);
 	if (s) {
-		nflua_state_send(s, q->fields[1], q->lens[1], r);
+		nflua_state_send(s, q->fields[1], q->lens[1], split, r);
 		nflua_state_put(s);
 	}
 	return 0;
@@ -353,8 +381,8 @@ static const struct nflua_op nflua_ops[] = {
 	{ "list", 0, 0, nflua_op_list },
 	{ "stats", 0, 1, nflua_op_stats },
 	{ "set", 1, 3, nflua_op_set },
-	{ "execute", 3, 3, nflua_op_execute },
-	{ "send", 2, 2, nflua_op_send },
+	{ "execute", 3, 4, nflua_op_execute },
+	{ "send", 2, 3, nflua_op_send },
 	{ "receive", 1, 1, nflua_op_receive },
 };
 

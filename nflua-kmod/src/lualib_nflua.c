@@ -112,14 +112,15 @@ static int nflua_print(lua_State *L)
 	return 0;
 }
 
-/* nflua.send(data): queue a message for 'receive'; false when the queue is full. */
+/* nflua.send(data): queue a message for 'receive'; false when the queue is full. The replicas
+ * of a per-CPU state share their head's queue. */
 static int nflua_send(lua_State *L)
 {
 	struct nflua_state *s = nflua_state_of(L);
 	size_t len;
 	const char *data = luaL_checklstring(L, 1, &len);
 
-	lua_pushboolean(L, nflua_channel_push(&s->chan, data, len));
+	lua_pushboolean(L, nflua_channel_push(&s->head->chan, data, len));
 	return 1;
 }
 
@@ -136,6 +137,9 @@ static int nflua_index(lua_State *L)
 
 	if (lua_type(L, 2) == LUA_TSTRING && strcmp(k, "state") == 0)
 		lua_pushstring(L, nflua_state_of(L)->name);
+	else if (lua_type(L, 2) == LUA_TSTRING && strcmp(k, "cpu") == 0 &&
+		 nflua_state_of(L)->cpu >= 0)
+		lua_pushinteger(L, nflua_state_of(L)->cpu);	/* the replica's CPU */
 	else
 		lua_pushnil(L);
 	return 1;

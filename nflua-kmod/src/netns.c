@@ -92,16 +92,8 @@ static void nflua_link_sorted(struct nflua_net *nn, struct nflua_state *s)
 	list_add_tail(&s->node, &pos->node);
 }
 
-/* The name is read under s->lock (describe, the packet path's messages): write it there too. */
-static void nflua_set_name(struct nflua_state *s, const char *name)
-{
-	spin_lock_bh(&s->lock);
-	strscpy(s->name, name, sizeof(s->name));
-	spin_unlock_bh(&s->lock);
-}
-
 int nflua_netns_create(struct net *net, const char *name, size_t maxalloc, u32 budget,
-		       struct nflua_reply *reply)
+		       bool percpu, struct nflua_reply *reply)
 {
 	struct nflua_net *nn = nflua_net(net);
 	struct nflua_state *s;
@@ -120,7 +112,7 @@ int nflua_netns_create(struct net *net, const char *name, size_t maxalloc, u32 b
 		err = ENOSPC;
 		goto out;
 	}
-	s = nflua_state_new(name, maxalloc, budget, reply);
+	s = nflua_state_new(name, maxalloc, budget, percpu, reply);
 	if (!s) {
 		err = reply->err;
 		goto out;
@@ -158,10 +150,10 @@ int nflua_netns_rename(struct net *net, const char *from, const char *to, struct
 	list_del_init(&a->node);
 	if (b) {
 		list_del_init(&b->node);
-		nflua_set_name(b, from);
+		nflua_state_set_name(b, from);
 		nflua_link_sorted(nn, b);
 	}
-	nflua_set_name(a, to);
+	nflua_state_set_name(a, to);
 	nflua_link_sorted(nn, a);
 	mutex_unlock(&nn->lock);
 	return 0;

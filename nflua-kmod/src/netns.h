@@ -15,7 +15,7 @@ void nflua_netns_exit(void);
 /* Returns the state with a reference held, or NULL (and ENOENT in reply). */
 struct nflua_state *nflua_netns_find(struct net *net, const char *name, struct nflua_reply *reply);
 int nflua_netns_create(struct net *net, const char *name, size_t maxalloc, u32 budget,
-		       struct nflua_reply *reply);
+		       bool percpu, struct nflua_reply *reply);
 int nflua_netns_destroy(struct net *net, const char *name, struct nflua_reply *reply);
 /* FROM takes the name TO; a state already named TO takes FROM (exchange). ENOENT, EINVAL. */
 int nflua_netns_rename(struct net *net, const char *from, const char *to, struct nflua_reply *reply);

@@ -8,9 +8,11 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/errno.h>
+#include <linux/cpumask.h>
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
 #include <linux/preempt.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 
 #include "lua.h"
@@ -379,12 +381,107 @@ static int nflua_execute_fn(lua_State *L, void *ctx)
 	return nflua_results_to_reply(L, 1, e->reply);
 }
 
+/* The replicas of a per-CPU state in CPU order; a normal state alone. */
+#define nflua_for_each_replica(s, cpu, r)					\
+	for ((cpu) = (s)->replicas ? cpumask_first(cpu_possible_mask) : 0;	\
+	     (cpu) < nr_cpu_ids && ((r) = (s)->replicas ? (s)->replicas[cpu] : (s));	\
+	     (cpu) = (s)->replicas ? cpumask_next(cpu, cpu_possible_mask) : nr_cpu_ids)
+
+/* The error of 'from' into 'to', its message prefixed with "cpu N: ". */
+static void nflua_reply_cpu_error(struct nflua_reply *to, int cpu, const struct nflua_reply *from)
+{
+	size_t len = from->nfields ? from->lens[0] : 0;
+	char *msg = nflua_kmalloc(len + 16, GFP_KERNEL);
+	int n;
+
+	if (!msg) {
+		nflua_reply_error(to, from->err, "cpu %d: (no memory for the message)", cpu);
+		return;
+	}
+	n = scnprintf(msg, 16, "cpu %d: ", cpu);
+	memcpy(msg + n, from->data, len);
+	nflua_reply_error_str(to, from->err, msg, n + len);
+	nflua_kfree(msg, len + 16);
+}
+
+/* Appends the fields of 'from' to 'to', after a "cpu=N results=K" field when framed. */
+static int nflua_reply_append(struct nflua_reply *to, int cpu, bool split,
+			      const struct nflua_reply *from)
+{
+	size_t off = 0;
+	char hdr[40];
+	u32 i;
+	int err = 0;
+
+	if (split)
+		err = nflua_reply_add(to, hdr, cpu < 0 ?
+				      scnprintf(hdr, sizeof(hdr), "cpu=all results=%u", from->nfields) :
+				      scnprintf(hdr, sizeof(hdr), "cpu=%d results=%u", cpu, from->nfields));
+	for (i = 0; !err && i < from->nfields; off += from->lens[i++])
+		err = nflua_reply_add(to, from->data + off, from->lens[i]);
+	return err;
+}
+
+/*
+ * Runs one control request on each replica in CPU order, each under its own lock (packets keep
+ * running on the other CPUs' replicas meanwhile). The first failure stops it: the reply is that
+ * replica's error, prefixed "cpu N: "; the replicas before it keep what the request did, those
+ * after it did not run it (docs/kernel-lua.md, "Per-CPU states").
+ */
+static int nflua_state_request_all(struct nflua_state *s, nflua_cfn fn, void *ctx,
+				   struct nflua_reply **ctx_reply, bool split,
+				   struct nflua_reply *reply)
+{
+	struct nflua_state *r;
+	struct nflua_reply *one;
+	unsigned int cpu;
+	int err = 0;
+
+	if (!s->replicas && !split) {
+		*ctx_reply = reply;
+		return nflua_state_request(s, fn, ctx, reply);
+	}
+	one = nflua_reply_new();
+	if (!one) {
+		nflua_reply_error(reply, ENOMEM, "no memory for a reply");
+		return ENOMEM;
+	}
+	*ctx_reply = one;
+	nflua_for_each_replica(s, cpu, r) {
+		int id = s->replicas ? (int)cpu : -1;
+
+		one->err = 0;
+		one->nfields = 0;
+		one->len = 0;
+		err = nflua_state_request(r, fn, ctx, one);
+		if (err) {
+			if (s->replicas)
+				nflua_reply_cpu_error(reply, id, one);
+			else
+				nflua_reply_error_str(reply, err, one->data, one->nfields ? one->lens[0] : 0);
+			break;
+		}
+		if (nflua_reply_append(reply, id, split, one)) {
+			err = E2BIG;
+			nflua_reply_error(reply, err, "the replicas' results are larger than a reply (%d KiB, %d values)",
+					  NFLUA_REPLY_MAX >> 10, NFLUA_REPLY_FIELDS);
+			break;
+		}
+		/* each replica's call may hold this CPU for up to call_max_ms: let the scheduler
+		 * in between, or several of them add up to a soft lockup on a kernel without
+		 * preemption */
+		cond_resched();
+	}
+	nflua_reply_free(one);
+	return err;
+}
+
 int nflua_state_execute(struct nflua_state *s, const char *chunkname, const char *chunk,
-			size_t len, struct nflua_reply *reply)
+			size_t len, bool split, struct nflua_reply *reply)
 {
 	struct nflua_execute e = { chunkname, chunk, len, reply };
 
-	return nflua_state_request(s, nflua_execute_fn, &e, reply);
+	return nflua_state_request_all(s, nflua_execute_fn, &e, &e.reply, split, reply);
 }
 
 struct nflua_send {
@@ -407,12 +504,12 @@ static int nflua_send_fn(lua_State *L, void *ctx)
 	return nflua_results_to_reply(L, 1, m->reply);
 }
 
-int nflua_state_send(struct nflua_state *s, const char *data, size_t len,
+int nflua_state_send(struct nflua_state *s, const char *data, size_t len, bool split,
 		     struct nflua_reply *reply)
 {
 	struct nflua_send m = { data, len, reply };
 
-	return nflua_state_request(s, nflua_send_fn, &m, reply);
+	return nflua_state_request_all(s, nflua_send_fn, &m, &m.reply, split, reply);
 }
 
 /* ---- the packet path: softirq, or process context with bottom halves disabled ---- */
@@ -518,13 +615,17 @@ static int nflua_fn_lookup(lua_State *L, struct nflua_state *s, const char *name
 
 void nflua_state_forget_function(struct nflua_state *s, const char *function)
 {
+	struct nflua_state *r;
+	unsigned int cpu;
 	size_t i;
 
-	spin_lock_bh(&s->lock);
-	for (i = 0; i < ARRAY_SIZE(s->fn_cache); i++)
-		if (s->fn_cache[i].name == function)
-			s->fn_cache[i].name = NULL;
-	spin_unlock_bh(&s->lock);
+	nflua_for_each_replica(s, cpu, r) {
+		spin_lock_bh(&r->lock);
+		for (i = 0; i < ARRAY_SIZE(r->fn_cache); i++)
+			if (r->fn_cache[i].name == function)
+				r->fn_cache[i].name = NULL;
+		spin_unlock_bh(&r->lock);
+	}
 }
 
 /* The function's result, on top of the stack, as c->verdict; raises nothing (it also runs
@@ -582,6 +683,12 @@ static int nflua_state_packet(struct nflua_state *s, struct nflua_packet_call *c
 	lua_State *L;
 	int base, err;
 
+	/* a per-CPU state: this CPU's replica. Its lock is still taken (execute and send run on
+	 * it from process context), but no other CPU's packets take it. Under iptables-nft the
+	 * OUTPUT hook may run preemptible: a migration after reading the CPU id makes this call
+	 * use another CPU's replica, correct under that replica's lock, so the raw id will do. */
+	if (unlikely(s->replicas))
+		s = s->replicas[raw_smp_processor_id()];
 	spin_lock_bh(&s->lock);
 	L = s->L;
 	if (L) {
@@ -634,15 +741,21 @@ static void nflua_state_set_budget(struct nflua_state *s, u32 budget)
 	s->hook_step = min(budget, NFLUA_HOOK_STEP);
 }
 
-int nflua_state_set_limits(struct nflua_state *s, size_t maxalloc, u32 budget,
-			   struct nflua_reply *reply)
+static int nflua_state_set_limits_one(struct nflua_state *s, size_t maxalloc, u32 budget,
+				      struct nflua_reply *reply)
 {
 	int err = 0;
 
 	spin_lock_bh(&s->lock);
 	if (maxalloc && maxalloc < s->mem) {
-		nflua_reply_error(reply, EBUSY, "state '%s' uses %zu bytes, more than maxalloc %zu",
-				  s->name, s->mem, maxalloc);
+		if (!reply)
+			;	/* restoring the old limits: cannot happen (see below) */
+		else if (s->cpu >= 0)
+			nflua_reply_error(reply, EBUSY, "cpu %d: state '%s' uses %zu bytes, more than maxalloc %zu",
+					  s->cpu, s->name, s->mem, maxalloc);
+		else
+			nflua_reply_error(reply, EBUSY, "state '%s' uses %zu bytes, more than maxalloc %zu",
+					  s->name, s->mem, maxalloc);
 		err = EBUSY;
 	} else {
 		if (maxalloc)
@@ -651,6 +764,38 @@ int nflua_state_set_limits(struct nflua_state *s, size_t maxalloc, u32 budget,
 			nflua_state_set_budget(s, budget);
 	}
 	spin_unlock_bh(&s->lock);
+	return err;
+}
+
+/* Every replica gets the same limits, or none: a replica that uses more than the new maxalloc
+ * refuses it, and the replicas changed before it get their old limits back (raising maxalloc
+ * again cannot fail). */
+int nflua_state_set_limits(struct nflua_state *s, size_t maxalloc, u32 budget,
+			   struct nflua_reply *reply)
+{
+	size_t old_maxalloc;
+	u32 old_budget;
+	struct nflua_state *r;
+	unsigned int cpu, failed;
+	int err = 0;
+
+	spin_lock_bh(&s->lock);
+	old_maxalloc = s->maxalloc;
+	old_budget = s->budget;
+	spin_unlock_bh(&s->lock);
+	nflua_for_each_replica(s, cpu, r) {
+		err = nflua_state_set_limits_one(r, maxalloc, budget, reply);
+		if (err)
+			break;
+	}
+	if (!err)
+		return 0;
+	failed = cpu;
+	nflua_for_each_replica(s, cpu, r) {
+		if (cpu == failed)
+			break;
+		nflua_state_set_limits_one(r, old_maxalloc, old_budget, NULL);
+	}
 	return err;
 }
 
@@ -679,8 +824,8 @@ static void nflua_create_enomem(struct nflua_state *s, struct nflua_reply *reply
 				  libs ? "Lua's libraries" : "a Lua state");
 }
 
-struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budget,
-				    struct nflua_reply *reply)
+static struct nflua_state *nflua_state_new_one(const char *name, size_t maxalloc, u32 budget,
+					       struct nflua_reply *reply)
 {
 	struct nflua_state *s;
 	lua_State *L;
@@ -694,6 +839,8 @@ struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budge
 	}
 	INIT_LIST_HEAD(&s->node);
 	kref_init(&s->kref);
+	s->head = s;
+	s->cpu = -1;
 	spin_lock_init(&s->lock);
 	strscpy(s->name, name, sizeof(s->name));
 	s->maxalloc = maxalloc;
@@ -734,7 +881,112 @@ err_free_state:
 	return NULL;
 }
 
+/* Frees the replicas other than the head (closed already), and their array. */
+static void nflua_state_free_replicas(struct nflua_state *s)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (s->replicas[cpu] && s->replicas[cpu] != s)
+			nflua_kfree(s->replicas[cpu], sizeof(*s));
+	nflua_kfree(s->replicas, nr_cpu_ids * sizeof(*s->replicas));
+	s->replicas = NULL;
+}
+
+static void nflua_state_close_one(struct nflua_state *s);
+
+/*
+ * A per-CPU state: a replica for every possible CPU, made now, so that a CPU brought online
+ * later finds its replica ready (no hotplug callback; a CPU going offline leaves its replica
+ * idle). Each is a full state with its own VM, maxalloc and budget, all charged to max_mem;
+ * they share the head's name and message queue. Fails as a whole, naming the CPU.
+ */
+static int nflua_state_replicate(struct nflua_state *s, struct nflua_reply *reply)
+{
+	struct nflua_state **replicas;
+	unsigned int cpu, first = cpumask_first(cpu_possible_mask);
+
+	replicas = nflua_kmalloc(nr_cpu_ids * sizeof(*replicas), GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!replicas) {
+		nflua_reply_error(reply, ENOMEM, "no memory for a per-CPU state");
+		return ENOMEM;
+	}
+	s->replicas = replicas;
+	s->cpu = first;
+	replicas[first] = s;
+	for_each_possible_cpu(cpu) {
+		struct nflua_state *r;
+
+		if (cpu == first)
+			continue;
+		r = nflua_state_new_one(s->name, s->maxalloc, s->budget, reply);
+		if (!r) {
+			struct nflua_reply *one = nflua_reply_new();
+
+			if (one) {
+				nflua_reply_error_str(one, reply->err, reply->data,
+						      reply->nfields ? reply->lens[0] : 0);
+				nflua_reply_cpu_error(reply, cpu, one);
+				nflua_reply_free(one);
+			}
+			goto err_close;
+		}
+		r->head = s;
+		r->cpu = cpu;
+		replicas[cpu] = r;
+		s->nr_replicas++;
+		cond_resched();
+	}
+	s->nr_replicas++;	/* the head's own */
+	return 0;
+
+err_close:
+	for_each_possible_cpu(cpu)
+		if (replicas[cpu] && replicas[cpu] != s)
+			nflua_state_close_one(replicas[cpu]);
+	nflua_state_free_replicas(s);
+	s->cpu = -1;
+	return reply->err;
+}
+
+struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budget, bool percpu,
+				    struct nflua_reply *reply)
+{
+	struct nflua_state *s = nflua_state_new_one(name, maxalloc, budget, reply);
+
+	if (s && percpu && nflua_state_replicate(s, reply)) {
+		nflua_state_close_one(s);
+		nflua_kfree(s, sizeof(*s));
+		return NULL;
+	}
+	return s;
+}
+
+void nflua_state_set_name(struct nflua_state *s, const char *name)
+{
+	struct nflua_state *r;
+	unsigned int cpu;
+
+	/* read under the lock (describe, the packet path's messages): written there too */
+	nflua_for_each_replica(s, cpu, r) {
+		spin_lock_bh(&r->lock);
+		strscpy(r->name, name, sizeof(r->name));
+		spin_unlock_bh(&r->lock);
+	}
+}
+
 void nflua_state_close(struct nflua_state *s)
+{
+	struct nflua_state *r;
+	unsigned int cpu;
+
+	nflua_for_each_replica(s, cpu, r)
+		if (r != s)
+			nflua_state_close_one(r);
+	nflua_state_close_one(s);
+}
+
+static void nflua_state_close_one(struct nflua_state *s)
 {
 	lua_State *L;
 
@@ -757,6 +1009,8 @@ static void nflua_state_release(struct kref *kref)
 	struct nflua_state *s = container_of(kref, struct nflua_state, kref);
 
 	nflua_state_close(s);
+	if (s->replicas)
+		nflua_state_free_replicas(s);
 	nflua_kfree(s, sizeof(*s));
 }
 
@@ -770,26 +1024,100 @@ void nflua_state_put(struct nflua_state *s)
 	kref_put(&s->kref, nflua_state_release);
 }
 
+struct nflua_counts {
+	size_t maxalloc, mem, peak;
+	u32 budget;
+	u64 calls, errors, budget_hits, matches, bad_results, alloc_fails;
+	unsigned long stack_peak;
+};
+
+/* Adds one replica's counters to c (its limits are the state's: every replica has the same). */
+static void nflua_counts_add(struct nflua_state *r, struct nflua_counts *c)
+{
+	spin_lock_bh(&r->lock);
+	c->maxalloc = r->maxalloc;
+	c->budget = r->budget;
+	c->mem += r->mem;
+	c->peak += r->peak;
+	c->calls += r->calls;
+	c->errors += r->errors;
+	c->budget_hits += r->budget_hits;
+	c->matches += r->matches;
+	c->bad_results += r->bad_results;
+	c->alloc_fails += r->alloc_fails;
+	c->stack_peak = max(c->stack_peak, r->stack_peak);
+	spin_unlock_bh(&r->lock);
+}
+
+/* The per-CPU split: " cpus=0,1 cpu_mem=A,B cpu_calls=... " (sep for the spaces). */
+static int nflua_describe_split(struct nflua_state *s, char sep, char *buf, size_t size)
+{
+	static const char * const keys[] = { "cpus", "cpu_mem", "cpu_calls", "cpu_errors",
+					      "cpu_budget_hits", "cpu_matches" };
+	struct nflua_state *r;
+	unsigned int cpu;
+	size_t k;
+	int n = scnprintf(buf, size, "%cpercpu=%u", sep, s->nr_replicas);
+
+	for (k = 0; k < ARRAY_SIZE(keys); k++) {
+		char c = '=';
+
+		n += scnprintf(buf + n, size - n, "%c%s", sep, keys[k]);
+		nflua_for_each_replica(s, cpu, r) {
+			struct nflua_counts one = { 0 };
+			u64 v[] = { cpu, 0, 0, 0, 0, 0 };
+
+			if (k) {
+				nflua_counts_add(r, &one);
+				v[1] = one.mem;
+				v[2] = one.calls;
+				v[3] = one.errors;
+				v[4] = one.budget_hits;
+				v[5] = one.matches;
+			}
+			n += scnprintf(buf + n, size - n, "%c%llu", c, v[k]);
+			c = ',';
+		}
+	}
+	return n;
+}
+
 int nflua_state_describe(struct nflua_state *s, bool full, struct nflua_reply *reply)
 {
-	char buf[512];
-	unsigned int queued;
+	/* each replica adds at most 6 numbers of up to 20 digits with their commas */
+	size_t size = 640 + (size_t)s->nr_replicas * 6 * 21;
+	struct nflua_counts c = { 0 };
+	struct nflua_state *r;
+	unsigned int cpu, queued;
 	u64 dropped;
 	char sep = full ? '\n' : ' ';
+	char name[NFLUA_NAME_MAX + 1];
+	char *buf;
 	int n, err;
 
+	buf = nflua_kmalloc(size, GFP_KERNEL);
+	if (!buf) {
+		nflua_reply_error(reply, ENOMEM, "no memory for the reply");
+		return reply->err;
+	}
 	nflua_channel_counts(&s->chan, &queued, &dropped);
+	nflua_for_each_replica(s, cpu, r)
+		nflua_counts_add(r, &c);
 	spin_lock_bh(&s->lock);
-	n = scnprintf(buf, sizeof(buf),
-		      "name=%s%cmaxalloc=%zu%cmem=%zu%cpeak=%zu%cbudget=%u%crules=%u%ccalls=%llu%cerrors=%llu%cbudget_hits=%llu%cmatches=%llu",
-		      s->name, sep, s->maxalloc, sep, s->mem, sep, s->peak, sep, s->budget, sep,
-		      atomic_read(&s->rules), sep, s->calls, sep, s->errors, sep, s->budget_hits, sep, s->matches);
-	if (full)
-		n += scnprintf(buf + n, sizeof(buf) - n,
-			       "\nbad_results=%llu\nalloc_fails=%llu\nqueued=%u\ndropped=%llu\nstack_peak=%lu",
-			       s->bad_results, s->alloc_fails, queued, dropped, s->stack_peak);
+	strscpy(name, s->name, sizeof(name));
 	spin_unlock_bh(&s->lock);
+	n = scnprintf(buf, size,
+		      "name=%s%cmaxalloc=%zu%cmem=%zu%cpeak=%zu%cbudget=%u%crules=%u%ccalls=%llu%cerrors=%llu%cbudget_hits=%llu%cmatches=%llu",
+		      name, sep, c.maxalloc, sep, c.mem, sep, c.peak, sep, c.budget, sep,
+		      atomic_read(&s->rules), sep, c.calls, sep, c.errors, sep, c.budget_hits, sep, c.matches);
+	if (full)
+		n += scnprintf(buf + n, size - n,
+			       "\nbad_results=%llu\nalloc_fails=%llu\nqueued=%u\ndropped=%llu\nstack_peak=%lu",
+			       c.bad_results, c.alloc_fails, queued, dropped, c.stack_peak);
+	if (s->replicas)
+		n += nflua_describe_split(s, sep, buf + n, size - n);
 	err = nflua_reply_add(reply, buf, n);
+	nflua_kfree(buf, size);
 	if (err)
 		nflua_reply_error(reply, -err, "reply too large");
 	return reply->err;

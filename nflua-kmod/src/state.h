@@ -23,6 +23,13 @@ struct nflua_state {
 	struct list_head node;		/* in the netns registry, under its mutex */
 	struct kref kref;
 	spinlock_t lock;		/* serializes everything below and all use of L */
+	/* a per-CPU state (created with percpu=1): one replica per possible CPU, indexed by CPU
+	 * id, the head itself being the first CPU's; NULL for a normal state. Set at creation,
+	 * before anyone sees the state, and never changed: read without a lock. */
+	struct nflua_state **replicas;
+	struct nflua_state *head;	/* the named state: itself, or the head of this replica */
+	int cpu;			/* the CPU a replica serves; -1 in a normal state */
+	unsigned int nr_replicas;	/* in the head: possible CPUs; 0 in a normal state */
 	struct lua_State *L;
 	char name[NFLUA_NAME_MAX + 1];
 	size_t maxalloc;
@@ -60,8 +67,11 @@ struct nflua_state {
 typedef int (*nflua_cfn)(struct lua_State *L, void *ctx);
 int nflua_state_pcall(struct nflua_state *s, nflua_cfn fn, void *ctx, struct nflua_reply *reply);
 
-struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budget,
+/* percpu: one replica per possible CPU (docs/kernel-lua.md, "Per-CPU states") */
+struct nflua_state *nflua_state_new(const char *name, size_t maxalloc, u32 budget, bool percpu,
 				    struct nflua_reply *reply);
+/* Renames the state and all its replicas (the registry's mutex held). */
+void nflua_state_set_name(struct nflua_state *s, const char *name);
 void nflua_state_get(struct nflua_state *s);
 void nflua_state_put(struct nflua_state *s);
 /* Closes the Lua VM now (state unlinked, no rules left); the struct lives until the last put. */
@@ -69,9 +79,11 @@ void nflua_state_close(struct nflua_state *s);
 int nflua_state_set_limits(struct nflua_state *s, size_t maxalloc, u32 budget,
 			   struct nflua_reply *reply);
 
+/* On a per-CPU state both run on every replica in CPU order: 'split' frames the reply by
+ * replica (docs/protocol.md), else the results follow each other. */
 int nflua_state_execute(struct nflua_state *s, const char *chunkname, const char *chunk,
-			size_t len, struct nflua_reply *reply);
-int nflua_state_send(struct nflua_state *s, const char *data, size_t len,
+			size_t len, bool split, struct nflua_reply *reply);
+int nflua_state_send(struct nflua_state *s, const char *data, size_t len, bool split,
 		     struct nflua_reply *reply);
 struct nflua_packet;
 /* Match: 1 when FUNCTION(pkt) returned true, 0 for false or nil, -1 for an error or a result

@@ -57,6 +57,46 @@ describe('commands (in-process, fake module)', () => {
 		for (const s of j) for (const k of STATE_KEYS) assert.ok(k === 'name' ? typeof s[k] === 'string' : isNum(s[k]), k);
 		assert.deepEqual(await json(['list'], new FakeModule()), []);
 	});
+	it('create --percpu; list adds CPU_CALLS; execute/send --by-cpu', async () => {
+		assert.deepEqual(await json(['create', 'pc', '--percpu'], fake), { action: 'create', state: 'pc', ok: true });
+		assert.deepEqual(fake.calls.at(-1), { op: 'create', fields: ['pc', 'percpu=1'] });
+		await runCli(['create', 'web'], { fake });
+		let r = await runCli(['execute', 'pc', '-e', 'return 1, 2'], { fake });
+		assert.equal(r.stdout, '1\t2\t1\t2\n', 'without --by-cpu: the replicas one after the other');
+		assert.deepEqual(fake.calls.at(-1).fields, ['pc', 'pc', 'return 1, 2']);
+		r = await runCli(['execute', 'pc', '--by-cpu', '-e', 'return 1, 2'], { fake });
+		assert.equal(r.stdout, 'cpu0\t1\t2\ncpu1\t1\t2\n');
+		assert.deepEqual(fake.calls.at(-1).fields, ['pc', 'pc', 'return 1, 2', 'split=1']);
+		assert.deepEqual(await json(['execute', 'pc', '--by-cpu', '-e', 'return 7'], fake), {
+			state: 'pc',
+			cpus: [{ cpu: 0, values: ['7'] }, { cpu: 1, values: ['7'] }],
+		});
+		assert.deepEqual(await json(['execute', 'web', '--by-cpu', '-e', 'return 7'], fake), { state: 'web', cpus: [{ cpu: 'all', values: ['7'] }] });
+		r = await runCli(['execute', 'pc', '--by-cpu', '-e', 'x = 1'], { fake });
+		assert.equal(r.stdout, 'cpu0\ncpu1\n', 'no results: one line per CPU');
+		fake.states.get('pc').onReceive = true;
+		r = await runCli(['send', 'pc', '--by-cpu', 'hi'], { fake });
+		assert.equal(r.stdout, 'cpu0\tgot 2 bytes\ncpu1\tgot 2 bytes\n');
+		assert.deepEqual(fake.calls.at(-1).fields, ['pc', 'hi', 'split=1']);
+		r = await runCli(['list'], { fake });
+		assert.match(r.stdout, /^NAME +MAXALLOC +MEM +PEAK +BUDGET +RULES +CALLS +ERRORS +BUDGET_HITS +CPU_CALLS\n/);
+		assert.match(r.stdout, /\npc +1048576 +1000 +2000 +100000 +0 +\d+ +0 +0 +0:\d+,1:\d+\nweb +1048576 .* -\n$/);
+		const j = await json(['list'], fake);
+		assert.equal(j[0].percpu, 2);
+		assert.equal(j[0].cpus, '0,1');
+		assert.equal(j[1].percpu, undefined);
+		const s = await json(['stats', 'pc'], fake);
+		assert.equal(s.cpu_mem, '500,500');
+	});
+	it('--by-cpu: a reply that is not framed is a protocol error', async () => {
+		const ops = await mod('core/ops.js');
+		const { encodeReply, decodeReply } = await mod('core/protocol.js');
+		const reply = (fields) => decodeReply(encodeReply(0, fields));
+		const op = ops.executeByCpu('pc', 'pc', 'return 1');
+		assert.deepEqual(op.parse(reply(['cpu=3 results=0', 'cpu=5 results=1', 'x'])).map((c) => [c.cpu, c.values.length]), [[3, 0], [5, 1]]);
+		assert.throws(() => op.parse(reply(['1'])), /expected 'cpu=N results=K'/);
+		assert.throws(() => op.parse(reply(['cpu=0 results=2', 'x'])), /2 results announced, 1 left/);
+	});
 	it('stats: key=value lines, or an object; the module without NAME', async () => {
 		await runCli(['create', 'web'], { fake });
 		const r = await runCli(['stats', 'web'], { fake });

@@ -14,6 +14,7 @@ export const executeCommand: CommandDef = {
 			.positional('file', { type: 'string', describe: "Lua file, or '-' for standard input" })
 			.option('e', { type: 'string', describe: 'run CODE given on the command line', requiresArg: true })
 			.option('chunkname', { type: 'string', describe: 'chunk name in error messages (default: the base name of FILE, or NAME)' })
+			.option('by-cpu', { type: 'boolean', describe: "each replica's results of a per-CPU state on a line of its own: cpuN<TAB>values (needs a module with per-CPU states)" })
 			.example('$0 execute web check_ua.lua', 'local file, pushed over SSH with --host')
 			.example(`$0 execute web -e 'return 1+1, "x"'`, 'prints "2<TAB>x"')
 			.example("echo 'return collectgarbage(\"count\")' | $0 execute web -", ''),
@@ -31,6 +32,11 @@ export const executeCommand: CommandDef = {
 			chunkName = basename(file as string);
 		}
 		if (a.chunkname !== undefined) chunkName = parseChunkName(String(a.chunkname));
+		if (a['by-cpu'] === true) {
+			const op = ops.executeByCpu(name, chunkName, chunk);
+			yield { kind: 'cpu-values', state: name, cpus: op.parse(await ctx.transport().call(op.request, callOpts(ctx))) };
+			return;
+		}
 		const op = ops.execute(name, chunkName, chunk);
 		yield { kind: 'values', state: name, values: op.parse(await ctx.transport().call(op.request, callOpts(ctx))) };
 	},

@@ -12,6 +12,17 @@ export interface Limits {
 	readonly budget?: number | undefined;
 }
 
+export interface CreateOptions extends Limits {
+	/** one Lua state per possible CPU (docs/kernel-lua.md, "Per-CPU states") */
+	readonly percpu?: boolean | undefined;
+}
+
+/** One replica's results: `cpu` is the CPU id, or 'all' for a state that is not per CPU. */
+export interface CpuValues {
+	readonly cpu: number | 'all';
+	readonly values: Uint8Array[];
+}
+
 export interface Operation<T> {
 	readonly ctx: OpContext;
 	readonly request: Request;
@@ -58,9 +69,10 @@ export function version(): Operation<string> {
 	return op({ op: 'version' }, encodeRequest('version'), (r) => text(expectFields(r, 1).fields[0] as Uint8Array).replace(/\n$/, ''));
 }
 
-export function create(name: string, limits: Limits = {}): Operation<void> {
+export function create(name: string, limits: CreateOptions = {}): Operation<void> {
 	parseStateName(name);
-	return op({ op: 'create', state: name }, encodeRequest('create', [name, ...limitFields(limits)]), (r) => {
+	const fields = [name, ...limitFields(limits), ...(limits.percpu === true ? ['percpu=1'] : [])];
+	return op({ op: 'create', state: name }, encodeRequest('create', fields), (r) => {
 		expectFields(r, 0);
 	});
 }
@@ -101,7 +113,37 @@ export function moduleStats(): Operation<ModuleStats> {
 	return op({ op: 'stats' }, encodeRequest('stats'), (r) => parseModuleStats(text(expectFields(r, 1).fields[0] as Uint8Array)));
 }
 
-/** Results of execute and send: raw bytes, one per returned value. */
+/**
+ * A reply framed by replica (the request's split=1): "cpu=N results=K" (or "cpu=all") before
+ * each replica's K results (docs/protocol.md).
+ */
+export function parseByCpu(fields: readonly Uint8Array[]): CpuValues[] {
+	const out: CpuValues[] = [];
+	for (let i = 0; i < fields.length; ) {
+		const m = /^cpu=(all|0|[1-9][0-9]{0,5}) results=(0|[1-9][0-9]{0,5})$/.exec(text(fields[i] as Uint8Array));
+		if (m === null) throw new ProtocolError(`expected 'cpu=N results=K', got '${text(fields[i] as Uint8Array).slice(0, 40)}'`);
+		const n = Number(m[2]);
+		if (i + 1 + n > fields.length) throw new ProtocolError(`cpu ${m[1]}: ${n} results announced, ${fields.length - i - 1} left`);
+		out.push({ cpu: m[1] === 'all' ? 'all' : Number(m[1]), values: fields.slice(i + 1, i + 1 + n) });
+		i += 1 + n;
+	}
+	return out;
+}
+
+/** execute and send with split=1: the results of each replica (a per-CPU state), in CPU order. */
+export function executeByCpu(name: string, chunkName: string, chunk: Field): Operation<CpuValues[]> {
+	parseStateName(name);
+	parseChunkName(chunkName);
+	return op({ op: 'execute', state: name }, encodeRequest('execute', [name, chunkName, chunk, 'split=1']), (r) => parseByCpu(r.fields));
+}
+
+export function sendByCpu(name: string, data: Field): Operation<CpuValues[]> {
+	parseStateName(name);
+	return op({ op: 'send', state: name }, encodeRequest('send', [name, data, 'split=1']), (r) => parseByCpu(r.fields));
+}
+
+/** Results of execute and send: raw bytes, one per returned value (a per-CPU state's replicas
+ * one after the other, in CPU order). */
 export function execute(name: string, chunkName: string, chunk: Field): Operation<Uint8Array[]> {
 	parseStateName(name);
 	parseChunkName(chunkName);

@@ -16,9 +16,20 @@ function table(rows: string[][]): string {
 	return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }
 
+/** The per-CPU split of a per-CPU state (the module's cpus= and cpu_calls= lists): "0:12,1:9". */
+function cpuSplit(s: StateInfo): string {
+	if (typeof s.cpus !== 'string' && typeof s.cpus !== 'number') return '-';
+	const cpus = String(s.cpus).split(',');
+	const calls = String(s.cpu_calls ?? '').split(',');
+	return cpus.map((c, i) => `${c}:${calls[i] ?? '?'}`).join(',');
+}
+
+/** A column CPU_CALLS (CPU:calls of each replica) is added when a state is per CPU. */
 function listTable(states: StateInfo[]): string {
 	const cols = ['name', 'maxalloc', 'mem', 'peak', 'budget', 'rules', 'calls', 'errors', 'budget_hits'] as const;
-	return table([cols.map((c) => c.toUpperCase()), ...states.map((s) => cols.map((c) => String(s[c])))]);
+	const percpu = states.some((s) => s.percpu !== undefined);
+	const head = [...cols.map((c) => c.toUpperCase()), ...(percpu ? ['CPU_CALLS'] : [])];
+	return table([head, ...states.map((s) => [...cols.map((c) => String(s[c])), ...(percpu ? [cpuSplit(s)] : [])])]);
 }
 
 function inventoryText(hosts: InventoryHost[], total: number): string {
@@ -98,6 +109,8 @@ export function renderHuman(r: Result): Uint8Array {
 			return enc.encode(`${Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
 		case 'values':
 			return joinBytes(r.values, '\t', '\n');
+		case 'cpu-values':
+			return Uint8Array.from(r.cpus.flatMap((c) => [...joinBytes([enc.encode(c.cpu === 'all' ? 'all' : `cpu${c.cpu}`), ...c.values], '\t', '\n')]));
 		case 'message':
 			return joinBytes([r.message], '', '\n');
 		case 'rules-applied':
@@ -132,6 +145,8 @@ export function jsonValue(r: Result): unknown {
 			return r.stats;
 		case 'values':
 			return { state: r.state, values: r.values.map(text) };
+		case 'cpu-values':
+			return { state: r.state, cpus: r.cpus.map((c) => ({ cpu: c.cpu, values: c.values.map(text) })) };
 		case 'message':
 			return { state: r.state, message: text(r.message) };
 		case 'rules-applied':

@@ -30,6 +30,8 @@ export type Result =
 	| { kind: 'list'; states: StateInfo[] }
 	| { kind: 'stats'; stats: StateStats | ModuleStats }
 	| { kind: 'values'; state: string; values: Uint8Array[] }
+	/** execute/send --by-cpu: each replica's results (cpu 'all' for a state not per CPU) */
+	| { kind: 'cpu-values'; state: string; cpus: { cpu: number | 'all'; values: Uint8Array[] }[] }
 	| { kind: 'message'; state: string; message: Uint8Array }
 	| { kind: 'rules-applied'; action: 'add' | 'del'; rules: AppliedRule[] }
 	| { kind: 'rule-list'; rules: LuaRule[] }

@@ -22,7 +22,12 @@ export class FakeModule {
 		const err = (errno, msg) => encodeReply(errno, [msg]);
 		const st = this.states.get(f[0]);
 		const line = (s) =>
-			`name=${s.name} maxalloc=${s.maxalloc} mem=1000 peak=2000 budget=${s.budget} rules=${s.rules} calls=${s.calls} errors=0 budget_hits=0`;
+			`name=${s.name} maxalloc=${s.maxalloc} mem=1000 peak=2000 budget=${s.budget} rules=${s.rules} calls=${s.calls} errors=0 budget_hits=0` +
+			(s.percpu ? ` percpu=2 cpus=0,1 cpu_mem=500,500 cpu_calls=${s.calls - (s.calls >> 1)},${s.calls >> 1} cpu_errors=0,0 cpu_budget_hits=0,0 cpu_matches=0,0` : '');
+		// split=1 (execute, send): "cpu=N results=K" before each replica's results
+		const split = (values) =>
+			st.percpu ? [0, 1].flatMap((c) => [`cpu=${c} results=${values.length}`, ...values]) : [`cpu=all results=${values.length}`, ...values];
+		const results = (values, n) => (f[n] === 'split=1' ? split(values) : st.percpu ? [...values, ...values] : values);
 		switch (op) {
 			case 'version':
 				return encodeReply(0, ['nflua 0.1.0 lua 5.4.7']);
@@ -60,13 +65,13 @@ export class FakeModule {
 				const code = f[2];
 				if (code.includes('while true')) return err(62, 'instruction budget exhausted (100000 instructions)');
 				const m = /^return (.*)$/.exec(code.trim());
-				if (m === null) return code.includes('error') ? err(22, `${f[1]}:1: boom`) : encodeReply(0);
-				return encodeReply(0, m[1].split(',').map((x) => x.trim().replace(/^"|"$/g, '')));
+				if (m === null) return code.includes('error') ? err(22, `${f[1]}:1: boom`) : encodeReply(0, results([], 3));
+				return encodeReply(0, results(m[1].split(',').map((x) => x.trim().replace(/^"|"$/g, '')), 3));
 			}
 			case 'send':
 				if (st === undefined) return err(2, `no state '${f[0]}'`);
 				if (!st.onReceive) return err(38, `state '${f[0]}' has no on_receive function`);
-				return encodeReply(0, [`got ${fields[1].length} bytes`]);
+				return encodeReply(0, results([`got ${fields[1].length} bytes`], 2));
 			case 'receive': {
 				if (st === undefined) return err(2, `no state '${f[0]}'`);
 				const q = this.queue.get(f[0]) ?? [];
