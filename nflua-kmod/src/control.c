@@ -197,8 +197,8 @@ static int nflua_limits_args(const struct nflua_request *q, u32 first, struct nf
 	}
 	return 0;
 bad:
-	nflua_reply_error(r, EINVAL, "invalid option '%.*s' (expected maxalloc=BYTES or budget=N)",
-			  (int)min_t(u32, q->lens[i], 40), q->fields[i]);
+	nflua_reply_error(r, EINVAL, "invalid option '%.*s' (expected maxalloc=BYTES, budget=N%s)",
+			  (int)min_t(u32, q->lens[i], 40), q->fields[i], l->percpu_ok ? " or percpu=0|1" : "");
 	return -EINVAL;
 }
 
@@ -375,7 +375,7 @@ struct nflua_op {
 
 static const struct nflua_op nflua_ops[] = {
 	{ "version", 0, 0, nflua_op_version },
-	{ "create", 1, 3, nflua_op_create },
+	{ "create", 1, 4, nflua_op_create },	/* name, maxalloc=, budget=, percpu= */
 	{ "destroy", 1, 1, nflua_op_destroy },
 	{ "rename", 2, 2, nflua_op_rename },
 	{ "list", 0, 0, nflua_op_list },

@@ -35,6 +35,13 @@ assert_eq "$(field "$OUT" percpu)" 2 "two replicas"
 assert_eq "$(field "$OUT" cpus)" 0,1 "in CPU order"
 assert_eq "$(get pc nflua.cpu)" "0${TAB}1" "execute runs on each replica, in CPU order"
 assert_eq "$(get pc nflua.state)" "pc${TAB}pc" "every replica has the state's name"
+# all three options together (a request of four fields)
+run nfluactl create pc3 --percpu --maxalloc 2M --budget 300000
+run nfluactl stats pc3
+assert_contains "$OUT" "maxalloc=2097152" "pc3: maxalloc"
+assert_contains "$OUT" "budget=300000" "pc3: budget"
+assert_contains "$OUT" "percpu=2" "pc3: per CPU"
+run nfluactl destroy pc3
 
 step "the reply framed by replica (split=1), raw on /dev/nflua"
 printf 'execute 2 1 16 7\npcxreturn nflua.cpusplit=1' >"$W/req"
