@@ -19,6 +19,7 @@
 #   lua-ua1000 (http)     a Lua match: the User-Agent value looked up in a 1,000-entry table
 #   lua-sni (drop)        the talk's benchmark: policies/tls_sni.lua on every ClientHello with a
 #                         1,000-name list holding the packets' name: every packet dropped
+#   lua-sni-pc (drop)     lua-sni on a per-CPU state (create --percpu): each CPU its own replica
 #   lua-sni-cm (tls)      tls_sni behind a connmark cache (Lua sees the flow's first packet only)
 # Then control-plane figures: create + execute of a 1 KiB, 100 KiB and 1 MiB script; list with
 # NSTATES states.
@@ -36,7 +37,7 @@ opt() { tr " " "\n" </proc/cmdline | sed -n "s/^nflua_$1=//p"; }
 NPKT=$(opt bench_packets) ROUNDS=$(opt bench_rounds) NSTATES=$(opt bench_states) SECS=$(opt bench_seconds)
 NPKT=${NPKT:-1000000} ROUNDS=${ROUNDS:-3} NSTATES=${NSTATES:-1000} SECS=${SECS:-4}
 CONFIGS="none-tls:tls none-http:http string1:http string1000:http lua-dport:tls lua-ua1:http
-lua-ua1000:http lua-sni:drop lua-sni-cm:tls"
+lua-ua1000:http lua-sni:drop lua-sni-pc:drop lua-sni-cm:tls"
 command -v trafgen >/dev/null || fail "trafgen is not in the image"
 NCPU=$(grep -c '^processor' /proc/cpuinfo)
 CPUS=1
@@ -93,6 +94,11 @@ awk 'BEGIN { printf "local t = { \"www.example.net\""; for (i = 1; i < 1000; i++
     print "return tls_sni.configure(t)" }' >/tmp/sni-list.lua
 run nfluactl execute bench /tmp/sni-list.lua
 assert_eq "$OUT" 1000 "1,000 names listed"
+# the same SNI filter on a per-CPU state
+run nfluactl create benchpc --percpu --budget 10000000 --maxalloc 16777216
+run nfluactl execute benchpc /policies/tls_sni.lua
+run nfluactl execute benchpc /tmp/sni-list.lua
+run nfluactl set benchpc --budget 100000
 awk 'BEGIN { print "ua_list = {}"; for (i = 0; i < 1000; i++) printf "ua_list[\"Bot%d/1.0 (+http://bot%d.example/)\"] = true\n", i, i }' >/tmp/ua-list.lua
 run nfluactl execute bench /tmp/ua-list.lua
 run nfluactl execute bench -e 'function by_port(pkt) return pkt.dport == 1 end
@@ -125,6 +131,7 @@ rules() {
         lua-ua1) iptables-legacy -A FORWARD -p tcp --dport 80 -m lua --state bench --function ua1 --tcp-payload -j DROP ;;
         lua-ua1000) iptables-legacy -A FORWARD -p tcp --dport 80 -m lua --state bench --function ua1000 --tcp-payload -j DROP ;;
         lua-sni) iptables-legacy -A FORWARD -p tcp --dport 443 -m lua --state bench --function tls_sni_match --tcp-payload -j DROP ;;
+        lua-sni-pc) iptables-legacy -A FORWARD -p tcp --dport 443 -m lua --state benchpc --function tls_sni_match --tcp-payload -j DROP ;;
         lua-sni-cm)
             # the first packet of the flow is classified (mark 2 = allowed), the rest skip Lua
             iptables-legacy -A FORWARD -p tcp --dport 443 -m connmark --mark 2 -j ACCEPT
@@ -184,6 +191,10 @@ stats bench
 echo "state: calls=$ST_calls matches=$ST_matches errors=$ST_errors budget_hits=$ST_budget_hits"
 assert_eq "$ST_errors$ST_budget_hits" 00 "no call failed or ran out of budget"
 [ "$ST_matches" -gt 0 ] || fail "lua-sni matched no packet"
+stats benchpc
+echo "per-CPU state: calls=$ST_calls matches=$ST_matches errors=$ST_errors budget_hits=$ST_budget_hits"
+assert_eq "$ST_errors$ST_budget_hits" 00 "no per-CPU call failed or ran out of budget"
+[ "$ST_matches" -gt 0 ] || fail "lua-sni-pc matched no packet"
 
 # ---- control plane ----
 ctrl() { awk -v w="$1" -v a="$2" -v b="$3" 'BEGIN { printf "CTRL %s %.2f\n", w, b - a }'; }
