@@ -1050,6 +1050,12 @@ f_apply_cmd() {
 	return $f_ret
 }
 
+# The records of an apply that f_unchanged decided: nothing to do
+f_apply_unchanged() {
+	f_rec "result ok"
+	f_progress "done ok unchanged"
+}
+
 # $1 - work dir (f_apply_cmd's settings)
 f_apply_run() {
 	f_w=$1
@@ -1062,8 +1068,7 @@ f_apply_run() {
 	if [ "$f_source" = - ] && f_unchanged tar "$f_bundle_dg"; then
 		: >"$NFLUA_RUN/apply.log"
 		f_progress "begin apply $$"
-		f_rec "result ok"
-		f_progress "done ok unchanged"
+		f_apply_unchanged
 		return 0
 	fi
 	f_bundle_read "$f_source" "$f_w" || {
@@ -1075,8 +1080,7 @@ f_apply_run() {
 	f_progress "begin apply $$"
 	if f_unchanged tree "$f_w/root"; then
 		[ -n "$f_check" ] || f_stamp "$f_bundle_dg"
-		f_rec "result ok"
-		f_progress "done ok unchanged"
+		f_apply_unchanged
 		return 0
 	fi
 	f_plan "$f_w/root/etc/config/nflua" "$f_w/plan"
