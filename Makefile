@@ -72,7 +72,8 @@ feed-test: deps
 	scripts/feed-test.sh
 
 # /etc/init.d/nflua on OpenWrt's procd, ubus, uci (built from the pinned sources) in the QEMU
-# router with the real module (docs/openwrt.md)
+# router with the real module (docs/openwrt.md); KERNEL=arm64-6.1 (armhf-6.1, mipsel-6.1) on a
+# router arch, all cross-built
 openwrt-service-test: deps
 	scripts/test-openwrt-service.sh $(KERNEL)
 

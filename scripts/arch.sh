@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # arch.sh: the one table of what differs per target architecture (Debian arch names), sourced by
-# fetch-kernel.sh, build-kmod.sh, build-xt.sh, test/vm/mkinitramfs.sh and test/vm/run.sh.
+# fetch-kernel.sh, build-kmod.sh, build-xt.sh, openwrt-runtime.sh, test/vm/mkinitramfs.sh and
+# test/vm/run.sh.
 #
 #   nflua_arch DEBARCH     sets, for DEBARCH (amd64, arm64, armhf, mipsel):
 #     KARCH          the kernel's ARCH= for a (cross) build

@@ -1,5 +1,5 @@
 #!/bin/bash
-# openwrt-guest-files.sh [--packaged ROOT]: prints the test/vm/run.sh arguments, one per line
+# openwrt-guest-files.sh [--arch DEBARCH] [--packaged ROOT]: prints the test/vm/run.sh arguments, one per line
 # ("--file" then "SRC:DST", alternately), that put OpenWrt's runtime and nflua's router-side
 # files into a QEMU test guest. Used by scripts/test-openwrt-service.sh and by the CLI's router
 # VM (test/cli/helpers/router-vm.mjs), so both run the same files. Read it with
@@ -18,17 +18,22 @@
 # so no OpenWrt packaging step (scripts/feed-test.sh, minutes on a cold cache) is needed.
 # --packaged ROOT takes them instead from ROOT, a tree where the built packages were unpacked
 # (apk extract), which is how test-openwrt-service.sh proves the packages themselves.
+# --arch DEBARCH: OpenWrt's runtime and flock for a router arch's guest (default amd64).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 src=${NFLUA_OPENWRT_SRC:-$root/../shared/openwrt-src}
-packaged=
-case ${1:-} in
---packaged) packaged=${2:?--packaged needs a directory} ;;
-'') ;;
-*) echo "usage: openwrt-guest-files.sh [--packaged ROOT]" >&2; exit 2 ;;
-esac
+packaged='' arch=amd64
+while [ $# -gt 0 ]; do
+	case $1 in
+	--packaged) packaged=${2:?--packaged needs a directory}; shift 2 ;;
+	--arch) arch=${2:?--arch needs a Debian arch}; shift 2 ;;
+	*) echo "usage: openwrt-guest-files.sh [--arch DEBARCH] [--packaged ROOT]" >&2; exit 2 ;;
+	esac
+done
 
-rt=$("$root/scripts/openwrt-runtime.sh" | tail -n 1)
+rt=$("$root/scripts/openwrt-runtime.sh" "$arch" | tail -n 1)
+flock=/usr/bin/flock
+[ "$arch" = amd64 ] || flock=$("$root/test/vm/fetch-rootfs.sh" "$arch")/usr/bin/flock
 out=$root/build/openwrt-guest
 tarball=$src/openwrt-b67652969b.tar.gz
 [ -f "$tarball" ] || { echo "openwrt-guest-files: $tarball is missing (see scripts/feed-test.sh)" >&2; exit 1; }
@@ -64,7 +69,7 @@ f "$rt/usr/bin/jsonpath" /usr/bin/jsonfilter
 f "$rt/usr/share/libubox/jshn.sh" /usr/share/libubox/jshn.sh
 # procd.sh and nflua-functions.sh lock with flock (a busybox applet on OpenWrt, not in Debian's
 # busybox-static)
-f /usr/bin/flock /usr/bin/flock
+f "$flock" /usr/bin/flock
 f "$base/base-files/files/etc/rc.common" /etc/rc.common
 f "$base/base-files/files/lib/functions.sh" /usr/lib/functions.sh
 for x in "$base"/base-files/files/lib/functions/*.sh; do f "$x" "/usr/lib/functions/${x##*/}"; done

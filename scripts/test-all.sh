@@ -112,6 +112,15 @@ elif [ "$arch" != none ]; then
 		2>&1 | tee "$root/build/test-arch-$arch.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
 	tally "arch $arch" "$root/build/test-arch-$arch.log"
 	echo "=== router arch $arch: $(($(date +%s) - start)) s"
+	# the service on OpenWrt's runtime cross-built for the arch (the apply transaction too by
+	# hand: scripts/test-openwrt-service.sh $arch-6.1, 6 more minutes)
+	echo "=== OpenWrt service on $arch (o10-service)"
+	start=$(date +%s)
+	rm -f "$root/build/test-openwrt-service-$arch.log"
+	"$root/scripts/test-openwrt-service.sh" "$arch-6.1" --cases o10-service 2>&1 |
+		tee "$root/build/test-openwrt-service-$arch.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+	tally "OpenWrt service $arch" "$root/build/test-openwrt-service-$arch.log"
+	echo "=== OpenWrt service on $arch: $(($(date +%s) - start)) s"
 fi
 echo "=== harness self-test"
 rm -f "$root/build/test-selftest.log"

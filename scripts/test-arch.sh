@@ -23,15 +23,12 @@ sj=$(tail -n 1 "$root/build/vm/$key/setjmp-test.out" | sed -n 's/^\([0-9]*\) pas
 [ -n "$sj" ] || sj="0 1"
 "$root/scripts/build-kmod.sh" "$key"
 # The extensions link against that arch's libxtables, from the same sysroot as the guest's tools.
-sys=$("$root/test/vm/fetch-rootfs.sh" "$arch")
+xt=$("$root/scripts/build-xt.sh" "$arch")
 xtlib=/usr/lib/$TRIPLET/xtables
-make -s -C "$root/libxt_lua" BUILD="$root/build/xt-$arch" CC="${CROSS_COMPILE}gcc" \
-	XTABLES_CFLAGS="-I$sys/usr/include" XTLIBDIR="$xtlib" \
-	XTABLES_LIBS="-L$sys/usr/lib/$TRIPLET -Wl,-rpath-link,$sys/usr/lib/$TRIPLET:$sys/lib/$TRIPLET -lxtables"
 "$root/scripts/build-vm-tools.sh" "$root/build/vm-tools-$arch" "$CROSS_COMPILE"
 set -- --file "$root/build/vm-tools-$arch:/test/tools" \
-	--file "$root/build/xt-$arch/libxt_lua.so:$xtlib/libxt_lua.so" \
-	--file "$root/build/xt-$arch/libxt_LUA.so:$xtlib/libxt_LUA.so" "$@"
+	--file "$xt/libxt_lua.so:$xtlib/libxt_lua.so" \
+	--file "$xt/libxt_LUA.so:$xtlib/libxt_LUA.so" "$@"
 case " $* " in *" --cases "*) ;; *) [ -z "${NFLUA_ARCH_CASES:-}" ] || set -- --cases "$NFLUA_ARCH_CASES" "$@" ;; esac
 # The suite's cases plus the measurements for docs/platforms.md (test/vm/measure).
 cases=$root/build/vm/$key/cases
@@ -49,8 +46,11 @@ rm -f "$cases/p95-policies.sh"
 # run.sh's status through the pipe
 rc=$(tail -n 1 "$root/build/vm/$key/run.out" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p')
 ko=$root/build/kmod/$key/nflua.ko
+# the guest's log is in run.sh's --out: ours, or the caller's when given (the last one counts)
+res=$root/build/vm/$key prev=
+for a in "$@"; do [ "$prev" != --out ] || res=$a; prev=$a; done
 "${CROSS_COMPILE}strip" --strip-debug -o "$ko.stripped" "$ko"
-m=$(sed -n 's/.*NFLUA-MEASURE //p' "$root/build/vm/$key/result.log" | tr -d '\r' | head -n 1)
+m=$(sed -n 's/.*NFLUA-MEASURE //p' "$res/result.log" | tr -d '\r' | head -n 1)
 echo "test-arch: $arch: nflua.ko $(stat -c %s "$ko.stripped") bytes stripped (--strip-debug)${m:+; $m}"
 # the last line counts the VM's cases and the setjmp test together
 vm=$(tail -n 1 "$root/build/vm/$key/run.out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')

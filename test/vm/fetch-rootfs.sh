@@ -2,7 +2,8 @@
 # fetch-rootfs.sh DEBARCH: the guest's userland for a VM of another arch (arm64, armhf, mipsel),
 # from Debian bookworm's packages of that arch: busybox-static, iptables (legacy and nft, with
 # the xtables extensions), iproute2, util-linux, capsh, kmod, curl, openssl, ethtool, and the
-# dependency closure apt computes for them, plus libxtables-dev (to cross-link libxt_lua).
+# dependency closure apt computes for them, plus libxtables-dev (to cross-link libxt_lua) and
+# libjson-c-dev, libbsd-dev (to cross-build OpenWrt's runtime: scripts/openwrt-runtime.sh).
 # Downloaded with a private apt state (the machine's dpkg architectures and sources are never
 # touched) into ${NFLUA_CACHE:-/var/cache/nflua}/rootfs/DEBARCH/ and unpacked with dpkg-deb -x
 # into .../root, a sysroot that mkinitramfs.sh picks the guest's files from. Prints that path.
@@ -20,7 +21,7 @@ nflua_arch "$ARCH" || die "unknown arch '$ARCH' (see scripts/arch.sh)"
 [ "$ARCH" != amd64 ] || die "amd64 guests use the host's own tools (mkinitramfs.sh)"
 
 PKGS="busybox-static iptables iproute2 util-linux libcap2-bin kmod curl openssl ethtool netbase
- libxtables-dev"
+ libxtables-dev libjson-c-dev libbsd-dev"
 SUITE=bookworm
 CACHE=${NFLUA_CACHE:-/var/cache/nflua}
 D=$CACHE/rootfs/$ARCH

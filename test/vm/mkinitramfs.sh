@@ -150,7 +150,9 @@ copy_libs() { # ROOTFS FILE...: copy the shared libraries (ldd) of FILEs into RO
     done
 }
 # elf_libs FILE: the loader and the libraries (closure) of a foreign-arch ELF file, as paths in
-# the sysroot (what ldd does for host binaries; readelf reads any arch).
+# the sysroot (what ldd does for host binaries; readelf reads any arch). A library found in the
+# file's RUNPATH inside the guest layer being built (an earlier --file, e.g. OpenWrt's
+# /usr/lib/openwrt) is not copied, but its own libraries are.
 elf_libs() {
     local todo=("$1") seen=" " f n d
     while [ ${#todo[@]} -gt 0 ]; do
@@ -159,6 +161,9 @@ elf_libs() {
         for n in $(readelf -dW "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
             case $seen in *" $n "*) continue ;; esac
             seen="$seen$n "
+            for d in $(readelf -dW "$f" 2>/dev/null | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p' | tr : ' '); do
+                if [ -n "${G:-}" ] && [ -e "$G$d/$n" ]; then todo+=("$G$d/$n"); continue 2; fi
+            done
             for d in "/lib/$TRIPLET" "/usr/lib/$TRIPLET" /lib /usr/lib; do
                 if sysreal "$d/$n" >/dev/null; then echo "$d/$n"; todo+=("$(sysreal "$d/$n")"); continue 2; fi
             done
