@@ -25,6 +25,7 @@ states:
       BLOCKED: [curl, wget]
       LIMIT: 10
   - name: dns
+    percpu: true
     scripts: [dns.lua]
 rules:
   - family: any
@@ -115,6 +116,7 @@ describe('apply: policies', () => {
 		['states: [{name: "we b", scripts: [a.lua]}]', 'p.yaml: states[0].name: must match pattern'],
 		['states: [{name: web, scripts: [a.lua], budget: 0}]', 'p.yaml: states[0].budget: must be >= 1'],
 		['states: [{name: web, scripts: [a.lua], maxalloc: 4X}]', 'p.yaml: states[0].maxalloc:'],
+		['states: [{name: web, scripts: [a.lua], percpu: 2}]', 'p.yaml: states[0].percpu: must be boolean'],
 		['states: [{name: web, scripts: ["my file.lua"]}]', "p.yaml: states[0].scripts[0]: 'my file.lua': name the file"],
 		['states: [{name: web, scripts: [a.lua], vars: {end: 1}}]', 'p.yaml: states[0].vars.end: a Lua keyword'],
 		['states: [{name: web, scripts: [a.lua], vars: {"1x": 1}}]', "p.yaml: states[0].vars: '1x': not a Lua name"],
@@ -227,6 +229,7 @@ config state 'web'
 
 config state 'dns'
 	option enabled '1'
+	option percpu '1'
 	list script '/etc/nflua/apply/dns/01-dns.lua'
 
 config rule 'rule_1'

@@ -445,4 +445,21 @@ describe('nfluactl check and simulate (in-process)', function () {
 		const usage = await runCli(['simulate', join(POL, 'dns_qname.lua'), '--function', 'x', '--pcap', join(POL, 'README.md')]);
 		assert.equal(usage.code, 2);
 	});
+	it('simulate --cpu N: a per-CPU state\'s replica sees nflua.cpu (nil in a normal state)', async () => {
+		const d = mkdtempSync(join(tmpdir(), 'sim-cpu-'));
+		const f = join(d, 'cpu.lua');
+		writeFileSync(f, 'function on_cpu1(pkt) return nflua.cpu == 1 end\nreturn tostring(nflua.cpu)\n');
+		const args = ['--json', 'simulate', f, '--function', 'on_cpu1', '--pcap', join(FIX, 'dns.pcap')];
+		const normal = JSON.parse((await runCli(args)).stdout);
+		assert.deepEqual([normal.loaded[0].values, normal.summary.matched], [['nil'], 0]);
+		const one = JSON.parse((await runCli([...args, '--cpu', '1'])).stdout);
+		assert.deepEqual([one.loaded[0].values, one.summary.matched], [['1'], 24]);
+		const zero = JSON.parse((await runCli([...args, '--cpu', '0'])).stdout);
+		assert.deepEqual([zero.loaded[0].values, zero.summary.matched], [['0'], 0]);
+		for (const bad of ['-1', '1.5', '9000']) {
+			const r = await runCli([...args.slice(1), '--cpu', bad]);
+			assert.equal(r.code, 2, bad);
+			assert.match(r.stderr, /--cpu must be an integer from 0 to 8191/);
+		}
+	});
 });

@@ -23,6 +23,7 @@ export const simulateCommand: CommandDef = {
 			.option('tcp-payload', { type: 'boolean', describe: "as the match's --tcp-payload: call Lua only for TCP packets with payload" })
 			.option('budget', { type: 'number', default: DEFAULT_BUDGET, describe: 'instructions per call, as the state would have' })
 			.option('state', { type: 'string', default: 'sim', describe: 'state name (nflua.state)' })
+			.option('cpu', { type: 'number', requiresArg: true, describe: "simulate CPU N's replica of a per-CPU state (create --percpu): nflua.cpu is N (default: a normal state, nflua.cpu nil)" })
 			.example('$0 simulate policies/tls_sni.lua --state-config policies/tls_sni.conf.lua --function tls_sni_match --pcap tls.pcap', '')
 			.example('$0 simulate policies/tls_sni.lua --function tls_sni_verdict --mode target --pcap tls.pcapng --json', ''),
 	async *run(_ctx, a) {
@@ -32,6 +33,8 @@ export const simulateCommand: CommandDef = {
 		if (!Number.isInteger(budget) || budget < 1000 || budget > 10000000) throw new UsageError('--budget must be an integer from 1000 to 10000000');
 		if (a.mode === 'target' && a['tcp-payload'] === true) throw new UsageError('--tcp-payload is an option of the match (-m lua), not of the target');
 		const stateName = parseStateName(String(a.state));
+		const cpu = a.cpu === undefined ? undefined : Number(a.cpu);
+		if (cpu !== undefined && (!Number.isInteger(cpu) || cpu < 0 || cpu > 8191)) throw new UsageError('--cpu must be an integer from 0 to 8191 (a CPU id)');
 		const file = String(a.file);
 		const script = { name: basename(file), code: await readInputFile(file) };
 		const configs = [];
@@ -39,7 +42,7 @@ export const simulateCommand: CommandDef = {
 		const capture = await readInputFile(String(a.pcap));
 		let sim;
 		try {
-			sim = simulate(capture, script, configs, { fn, mode: a.mode === 'target' ? 'target' : 'match', tcpPayload: a['tcp-payload'] === true, stateName, budget });
+			sim = simulate(capture, script, configs, { fn, mode: a.mode === 'target' ? 'target' : 'match', tcpPayload: a['tcp-payload'] === true, stateName, budget, cpu });
 		} catch (e) {
 			if (e instanceof CaptureError) throw new UsageError(`${String(a.pcap)}: ${e.message}`);
 			if (e instanceof ScriptLoadError) throw new ScriptError(`loading ${e.chunk}: ${e.message}`);

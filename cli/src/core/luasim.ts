@@ -102,6 +102,8 @@ export class LuaSim {
 		readonly stateName: string,
 		readonly budget: number = DEFAULT_BUDGET,
 		private readonly hooks: SimHooks = { print: () => undefined, send: () => undefined },
+		/** a per-CPU state's replica: the CPU id scripts see in nflua.cpu (nil otherwise) */
+		readonly cpu?: number,
 	) {
 		const L = lauxlib.luaL_newstate();
 		this.L = L;
@@ -142,6 +144,10 @@ export class LuaSim {
 		});
 		lua.lua_pushstring(L, ls(this.stateName));
 		lua.lua_setfield(L, -2, ls('state'));
+		if (this.cpu !== undefined) {
+			lua.lua_pushinteger(L, this.cpu);
+			lua.lua_setfield(L, -2, ls('cpu'));
+		}
 		return 1;
 	}
 

@@ -19,6 +19,8 @@ export interface PolicyState {
 	enabled?: boolean;
 	maxalloc?: string | number;
 	budget?: number;
+	/** one Lua state per CPU (`nfluactl create --percpu`); maxalloc and budget are per replica */
+	percpu?: boolean;
 	/** paths relative to the policy file, in load order */
 	scripts: string[];
 	vars?: Record<string, PolicyValue>;
@@ -285,6 +287,7 @@ export function compilePolicy(policy: Policy, vars: Map<string, Record<string, P
 		uci += `\toption enabled ${uciQuote(s.enabled === false ? '0' : '1')}\n`;
 		if (s.maxalloc !== undefined) uci += `\toption maxalloc ${uciQuote(String(s.maxalloc))}\n`;
 		if (s.budget !== undefined) uci += `\toption budget ${uciQuote(String(s.budget))}\n`;
+		if (s.percpu === true) uci += `\toption percpu '1'\n`;
 		for (const p of scripts) uci += `\tlist script ${uciQuote(p)}\n`;
 	}
 	(policy.rules ?? []).forEach((r, i) => {

@@ -20,6 +20,8 @@ export interface SimulateOptions {
 	tcpPayload: boolean;
 	stateName: string;
 	budget: number;
+	/** simulate the replica of this CPU of a per-CPU state (nflua.cpu); none: a normal state */
+	cpu?: number | undefined;
 }
 
 export type PacketResult = 'match' | 'no-match' | 'continue' | 'accept' | 'drop' | 'reset' | 'error' | 'budget' | 'bad-result' | 'skipped' | 'not-called';
@@ -85,8 +87,8 @@ export class ScriptLoadError extends Error {
 const dec = new TextDecoder();
 
 /** A new simulated state with SCRIPT and the CONFIG chunks run in it, in order. */
-export function loadState(script: Chunk, configs: readonly Chunk[], stateName: string, budget: number, out: { prints: string[]; sent: string[] }): { sim: LuaSim; loaded: { chunk: string; values: string[] }[] } {
-	const sim = new LuaSim(stateName, budget, { print: (l) => out.prints.push(l), send: (d) => out.sent.push(dec.decode(d)) });
+export function loadState(script: Chunk, configs: readonly Chunk[], stateName: string, budget: number, out: { prints: string[]; sent: string[] }, cpu?: number): { sim: LuaSim; loaded: { chunk: string; values: string[] }[] } {
+	const sim = new LuaSim(stateName, budget, { print: (l) => out.prints.push(l), send: (d) => out.sent.push(dec.decode(d)) }, cpu);
 	const loaded: { chunk: string; values: string[] }[] = [];
 	for (const c of [script, ...configs]) {
 		const r = sim.run(c.code, `=${c.name}`);
@@ -99,7 +101,7 @@ export function loadState(script: Chunk, configs: readonly Chunk[], stateName: s
 export function simulate(capture: Uint8Array, script: Chunk, configs: readonly Chunk[], o: SimulateOptions): Simulation {
 	const frames = parseCapture(capture);
 	const io = { prints: [] as string[], sent: [] as string[] };
-	const { sim, loaded } = loadState(script, configs, o.stateName, o.budget ?? DEFAULT_BUDGET, io);
+	const { sim, loaded } = loadState(script, configs, o.stateName, o.budget ?? DEFAULT_BUDGET, io, o.cpu);
 	io.prints.length = 0;
 	io.sent.length = 0;
 	const s: SimulationSummary = { packets: 0, called: 0, matched: 0, notMatched: 0, errors: 0, budgetHits: 0, badResults: 0, skipped: 0, notCalled: 0, verdicts: {} };

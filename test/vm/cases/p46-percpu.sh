@@ -66,6 +66,32 @@ reply=$(dd bs=4096 count=1 <&3 2>/dev/null)
 exec 3>&-
 assert_contains "$reply" "invalid option 'split'" "a bad option is refused"
 
+step "the router tool's --by-cpu: a line per replica (execute -e, a file, stdin; send)"
+run nfluactl execute pc --by-cpu -e 'return nflua.cpu, "x"'
+assert_eq "$OUT" "$(printf 'cpu0\t0\tx\ncpu1\t1\tx')" "execute --by-cpu"
+printf 'return nflua.cpu * 10' >"$W/c.lua"
+run nfluactl execute pc "$W/c.lua" --by-cpu
+assert_eq "$OUT" "$(printf 'cpu0\t0\ncpu1\t10')" "from a file (the split field goes after it)"
+OUT=$(printf 'return -nflua.cpu' | nfluactl execute pc --by-cpu -)
+assert_eq "$OUT" "$(printf 'cpu0\t0\ncpu1\t-1')" "from standard input"
+run nfluactl execute n --by-cpu -e 'return 1, 2'
+assert_eq "$OUT" "$(printf 'all\t1\t2')" "a normal state: one line"
+run nfluactl execute pc --by-cpu -e 'local _ = 1'
+assert_eq "$OUT" "$(printf 'cpu0\ncpu1')" "no values: each replica still named"
+run nfluactl execute pc -e 'return nflua.cpu, "x"'
+assert_eq "$OUT" "$(printf '0\tx\t1\tx')" "without --by-cpu: one line, CPU order"
+run nfluactl execute pc -e 'function on_receive(d) return d .. nflua.cpu end'
+run nfluactl send pc --by-cpu hi
+assert_eq "$OUT" "$(printf 'cpu0\thi0\ncpu1\thi1')" "send --by-cpu"
+printf 'yo' >"$W/d"
+run nfluactl send pc --by-cpu -f "$W/d"
+assert_eq "$OUT" "$(printf 'cpu0\tyo0\ncpu1\tyo1')" "send -f FILE --by-cpu"
+run nfluactl execute pc -e 'on_receive = nil'
+expect_fail nfluactl execute pc --by-cpu -e 'if nflua.cpu == 1 then error("boom") end'
+assert_contains "$ERR" "cpu 1: " "the failing replica named"
+expect_fail nfluactl execute pc --by-cpu=1 -e 'return 1'
+assert_contains "$ERR" "takes no value" "a flag"
+
 step "packets from each CPU run that CPU's replica"
 run nfluactl execute pc -e 'n = 0
 function f(pkt) n = n + 1 return true end

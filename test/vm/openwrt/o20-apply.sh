@@ -7,7 +7,8 @@
 # with the previous rules still filtering; --check touches nothing; --diff; hostile bundles
 # refused with nothing touched; a hang-up after `staged` ends on the new policy; the applied
 # policy survives stop/start and a flush by hand; a reload with a broken script keeps the
-# previous version of that state. docs/uci.md, "The transaction".
+# previous version of that state; a state made per-CPU and back is replaced. docs/uci.md, "The
+# transaction".
 . /test/lib.sh
 . /test/net.sh
 . /test/openwrt.sh
@@ -418,6 +419,39 @@ sys_log "state web: the previous version keeps running" || fail "the log does no
 cp /tmp/b6/etc/nflua/apply/web/20-list.lua /etc/nflua/apply/web/20-list.lua
 run /etc/init.d/nflua reload
 assert_eq "$(marker)" v6 "reload of the unchanged files touches nothing"
+
+step "percpu: a shared state made per-CPU is replaced (its kind cannot change in place), and back"
+bundle /tmp/b8 sixth-agent
+awk '{ print } /option budget/ { print "\toption percpu '"'1'"'" }' /tmp/b6/etc/config/nflua >/tmp/b8/etc/config/nflua
+grep -q "option percpu '1'" /tmp/b8/etc/config/nflua || fail "no percpu option in the bundle"
+apply 0 --check /tmp/b8
+has "change state web replace"
+assert_contains "$(nfluactl list)" "name=web" "--check: web still there"
+case $(nfluactl list) in *" percpu="*) fail "--check made web per-CPU" ;; esac
+apply 0 /tmp/b8
+has "change state web replace"
+has "result changed"
+run nfluactl list
+assert_eq "$(printf '%s\n' "$OUT" | cut -d' ' -f1)" "name=web" "one state, web"
+assert_contains "$OUT" " percpu=" "web is per-CPU"
+assert_contains "$OUT" "maxalloc=2097152" "its limits (per replica)"
+get_blocked "$CLI" "http://$S4/" -A sixth-agent
+get_blocked "$CLI" "http://[$S6]/" -A sixth-agent
+get_ok "$CLI" "http://$S4/" -A friendly-agent
+apply 0 /tmp/b8
+has "result ok"
+rm /var/run/nflua/applied.sum	# the full comparison, not the digests, says the same
+apply 0 /tmp/b8
+has "result ok"
+run /etc/init.d/nflua stop
+run /etc/init.d/nflua start
+assert_contains "$(nfluactl list)" " percpu=" "start restored web per-CPU"
+get_blocked "$CLI" "http://$S4/" -A sixth-agent
+apply 0 /tmp/b6
+has "change state web replace"
+run nfluactl list
+case $OUT in *" percpu="*) fail "web still per-CPU: $OUT" ;; esac
+get_blocked "$CLI" "http://$S4/" -A sixth-agent
 
 step "the same transaction with iptables-legacy"
 run /etc/init.d/nflua stop

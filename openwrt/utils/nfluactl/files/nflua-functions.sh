@@ -10,11 +10,12 @@
 # file and its Lua files, checked, switched to and persisted). Busybox sh only.
 #
 # A plan is a directory with two files, made from a UCI file by f_plan:
-#   states  one line per state: NAME MAXALLOC BUDGET SCRIPT... (MAXALLOC/BUDGET "-" = default)
+#   states  one line per state: NAME MAXALLOC BUDGET KIND SCRIPT... (MAXALLOC/BUDGET "-" =
+#           default; KIND "shared", one Lua state, or "percpu", a replica per CPU)
 #   rules   one line per rule:  FAMILY TABLE HOOK STATE ARGS... where FAMILY is ipv4 or ipv6,
 #           HOOK the built-in chain in upper case, and ARGS the iptables arguments after -A
 # What runs is recorded in $NFLUA_RUN:
-#   applied  one line per state we run: NAME DIGEST MAXALLOC BUDGET SCRIPT... (DIGEST: sha256
+#   applied  one line per state we run: NAME DIGEST MAXALLOC BUDGET KIND SCRIPT... (DIGEST: sha256
 #            of the scripts' paths and bytes, as loaded)
 #   rules    the rules installed (plan format)
 #   apply.log  the progress of the last transaction ("staged" once every new state is loaded)
@@ -108,7 +109,7 @@ f_msg() {
 # ---------------------------------------------------------------- plan (UCI -> plan)
 
 # The UCI schema (docs/uci.md): OPTION:DATATYPE[:DEFAULT] words, as procd's validation takes them.
-NFLUA_STATE_SCHEMA='name:uciname enabled:bool:1 maxalloc:regex("[0-9]+[KMG]?") budget:uinteger script:list(string)'
+NFLUA_STATE_SCHEMA='name:uciname enabled:bool:1 maxalloc:regex("[0-9]+[KMG]?") budget:uinteger percpu:bool:0 script:list(string)'
 NFLUA_RULE_SCHEMA='enabled:bool:1 family:or("ipv4","ipv6","any"):ipv4 table:or("filter","mangle","raw"):filter chain:or("prerouting","input","forward","output","postrouting"):forward match:string state:uciname function:regex("[A-Za-z_][A-Za-z0-9_]*") mode:or("match","target"):match invert:bool:0 tcp_payload:bool:0 target:regex("[A-Za-z][A-Za-z0-9_-]*"):DROP'
 
 # The schema for procd (the init script's service_triggers: procd_open_validate).
@@ -209,7 +210,9 @@ f_plan_state() {
 	done
 	grep -q "^$name " "$f_plan_dir/states.tmp" &&
 		{ f_plan_problem "state $name: defined twice"; return 0; }
-	echo "$name ${maxalloc:--} ${budget:--}$scripts" >>"$f_plan_dir/states.tmp"
+	local kind=shared
+	[ "$percpu" = 1 ] && kind=percpu
+	echo "$name ${maxalloc:--} ${budget:--} $kind$scripts" >>"$f_plan_dir/states.tmp"
 }
 
 # $1 - section, $2 - result of the validation
@@ -304,7 +307,7 @@ f_tree_digest() {
 # package upgrade changes what a state would load without changing the persisted files.
 f_share_digest() {
 	f_sh=
-	while read -r _ _ _ _ f_ss; do
+	while read -r _ _ _ _ _ f_ss; do
 		for f_s in $f_ss; do
 			case $f_s in /usr/share/nflua/*) f_sh="$f_sh $f_s" ;; esac
 		done
@@ -355,7 +358,7 @@ f_unchanged() {
 # ---------------------------------------------------------------- compare
 
 # $1 - work directory with plan/ (and root/ for apply), $2 - root ("" or the staging dir).
-# Writes $1/actions (NAME ACTION DIGEST MAXALLOC BUDGET SCRIPT...; ACTION create, replace,
+# Writes $1/actions (NAME ACTION DIGEST MAXALLOC BUDGET KIND SCRIPT...; ACTION create, replace,
 # limits, keep, or destroy with nothing after it) and $1/groups (FAMILY TABLE HOOK changed|same).
 # Prints the change records. Returns 1 when a script is missing (recorded as an error).
 f_compare() {
@@ -364,7 +367,7 @@ f_compare() {
 	: >"$f_w/groups"
 	f_kernel_states >"$f_w/kernel"
 	f_bad=0
-	while read -r f_name f_max f_bud f_scripts; do
+	while read -r f_name f_max f_bud f_kind f_scripts; do
 		# shellcheck disable=SC2086 # script paths, one word each
 		f_dg=$(f_digest "$f_root" $f_scripts) || {
 			for f_s in $f_scripts; do
@@ -383,14 +386,16 @@ f_compare() {
 		else
 			# shellcheck disable=SC2086
 			set -- $f_recd
-			if [ "$2" != "$f_dg" ]; then
+			# (a shared state cannot become per-CPU in place, nor back; a record of an older
+			# version, without KIND, has a script path there: replaced once)
+			if [ "$2" != "$f_dg" ] || [ "$5" != "$f_kind" ]; then
 				f_act=replace
 			elif [ "$3 $4" != "$f_max $f_bud" ]; then
 				f_act=limits
 				[ "$f_max" = - ] || [ "$f_bud" = - ] && f_act=replace
 			fi
 		fi
-		echo "$f_name $f_act $f_dg $f_max $f_bud $f_scripts" >>"$f_w/actions"
+		echo "$f_name $f_act $f_dg $f_max $f_bud $f_kind $f_scripts" >>"$f_w/actions"
 		[ $f_act = keep ] || f_rec "change state $f_name $f_act"
 	done <"$f_w/plan/states"
 	# recorded states the plan no longer has
@@ -559,16 +564,17 @@ f_junk_clean() {
 	mv "$NFLUA_RUN/junk.tmp" "$NFLUA_RUN/junk"
 }
 
-# $1 - work dir, $2 - root, $3... - name max budget scripts: loads the state under NAME~new and
+# $1 - work dir, $2 - root, $3... - name max budget kind scripts: loads the state under NAME~new and
 # test-calls the functions its rules name. Returns 1 with the error recorded.
 f_stage() {
-	f_w=$1 f_root=$2 f_name=$3 f_max=$4 f_bud=$5
-	shift 5
+	f_w=$1 f_root=$2 f_name=$3 f_max=$4 f_bud=$5 f_kind=$6
+	shift 6
 	f_tmp="$f_name~new"
 	grep -qx -- "$f_tmp" "$f_w/kernel" && { f_destroy "$f_tmp" 1 || f_junk "$f_name" || return 1; }
 	f_opts=
 	[ "$f_max" = - ] || f_opts="$f_opts --maxalloc $f_max"
 	[ "$f_bud" = - ] || f_opts="$f_opts --budget $f_bud"
+	[ "$f_kind" = shared ] || f_opts="$f_opts --percpu"
 	# shellcheck disable=SC2086 # option words
 	f_out=$("$NFLUA_CTL" create "$f_tmp" $f_opts 2>&1) ||
 		{ f_err "state $f_name: $(f_msg "$f_out")"; return 1; }
@@ -582,6 +588,8 @@ f_stage() {
 	for f_fn in $(sed -n "s/.* --state $f_name --function \([A-Za-z0-9_]*\).*/\1/p" "$f_w/plan/rules" | sort -u); do
 		f_out=$("$NFLUA_CTL" execute "$f_tmp" -e "return type($f_fn)" --chunkname test-call 2>&1) ||
 			{ f_err "state $f_name: test-call of $f_fn: $(f_msg "$f_out")"; return 1; }
+		# (a per-CPU state answers once per replica, TAB-separated: every one must say function)
+		f_out=$(printf '%s\n' "$f_out" | tr '\t' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//')
 		[ "$f_out" = function ] ||
 			{ f_err "state $f_name: the rules call $f_fn, which is $f_out, not a Lua function"; return 1; }
 	done
@@ -635,10 +643,10 @@ f_switch() {
 	rm -f "$NFLUA_RUN/applied.sum"
 	f_progress "switch"
 	# 1. stage new and changed states under NAME~new
-	while read -r f_name f_act f_dg f_max f_bud f_scripts; do
+	while read -r f_name f_act f_dg f_max f_bud f_kind f_scripts; do
 		case $f_act in create | replace) ;; *) continue ;; esac
 		# shellcheck disable=SC2086 # script paths
-		f_stage "$f_w" "$f_root" "$f_name" "$f_max" "$f_bud" $f_scripts && continue
+		f_stage "$f_w" "$f_root" "$f_name" "$f_max" "$f_bud" "$f_kind" $f_scripts && continue
 		[ "$f_mode" = partial ] || { f_rollback "$f_w" || return 4; return 1; }
 		f_destroy "$f_name~new"
 		sed -i "/^$f_name~new\$/d" "$f_w/staged"
@@ -646,7 +654,7 @@ f_switch() {
 	done <"$f_w/actions"
 	[ ! -s "$f_w/leftout" ] || { f_keep_previous "$f_w"; f_compare_rules "$f_w" >/dev/null; }
 	# 2. limits of states that stay
-	while read -r f_name f_act f_dg f_max f_bud f_scripts; do
+	while read -r f_name f_act f_dg f_max f_bud f_kind f_scripts; do
 		[ "$f_act" = limits ] || continue
 		f_old=$(grep "^$f_name " "$NFLUA_RUN/applied" | cut -d' ' -f3,4)
 		f_out=$("$NFLUA_CTL" set "$f_name" --maxalloc "$f_max" --budget "$f_bud" 2>&1) || {
@@ -930,7 +938,7 @@ f_bundle_read() {
 # installed policies package, /usr/share/nflua/)
 f_bundle_scripts() {
 	f_why=
-	for f_s in $(cut -d' ' -f4- "$2/states"); do
+	for f_s in $(cut -d' ' -f5- "$2/states"); do
 		case $f_s in
 		/etc/nflua/apply/*) [ -f "$1$f_s" ] || { f_why="script $f_s is not in the bundle"; return 1; } ;;
 		/usr/share/nflua/*) [ -f "$f_s" ] || { f_why="script $f_s is not installed"; return 1; } ;;
