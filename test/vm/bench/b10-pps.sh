@@ -175,7 +175,26 @@ while [ "$r" -le "$ROUNDS" ]; do
             done
             s1=$(cpustat)
             kill -INT "$pid" 2>/dev/null
+            # trafgen blocked on a full TX ring may never see the SIGINT (the bench hung
+            # there, at string1000): after 5 s it and its per-CPU children are killed
+            i=0
+            while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do
+                sleep 0.1
+                i=$((i + 1))
+            done
+            if kill -0 "$pid" 2>/dev/null; then
+                echo "  ($c: trafgen ignored SIGINT for 5 s: killed)"
+                killall -KILL trafgen 2>/dev/null
+            fi
             wait "$pid" || echo "  ($c: trafgen: $(grep -v -e '^$' -e Running /tmp/trafgen.log | tail -n 1))"
+            # no sender of this measurement may run into the next one
+            i=0
+            while pidof trafgen >/dev/null && [ "$i" -lt 50 ]; do
+                killall -KILL trafgen 2>/dev/null
+                sleep 0.1
+                i=$((i + 1))
+            done
+            pidof trafgen >/dev/null && fail "$c: trafgen cannot be stopped"
             [ "$t1" != "$t0" ] || t1=$(awk -v t="$t0" 'BEGIN { print t + 0.01 }')
             echo "$s0 $s1" | awk -v c="$c" -v tr="$traffic" -v cpus="$cpus" -v r="$r" -v n=$((b - a)) -v a="$t0" -v b="$t1" \
                 '{ busy = $4 - $2 > 0 ? 100 * ($3 - $1) / ($4 - $2) : 0
