@@ -49,7 +49,9 @@ if [ ! -f "$base/.done" ]; then
 		"$top/package/base-files/files/lib/functions" \
 		"$top/package/system/procd/files/procd.sh" \
 		"$top/package/system/procd/files/reload_config" \
-		"$top/package/system/uci/files/lib/config/uci.sh"
+		"$top/package/system/uci/files/lib/config/uci.sh" \
+		"$top/package/base-files/files/etc/inittab" \
+		"$top/package/system/procd/files/hotplug.json"
 	# (procd's package installs reload_config with INSTALL_BIN; the source file is 0644)
 	chmod 0755 "$base/system/procd/files/reload_config"
 	touch "$base/.done"
@@ -76,6 +78,11 @@ for x in "$base"/base-files/files/lib/functions/*.sh; do f "$x" "/usr/lib/functi
 f "$base/system/procd/files/procd.sh" /usr/lib/functions/procd.sh
 f "$base/system/procd/files/reload_config" /usr/sbin/reload_config
 f "$base/system/uci/files/lib/config/uci.sh" /usr/lib/config/uci.sh
+# procd as PID 1 (o60-boot): base-files' inittab and procd's hotplug rules, which the case puts
+# in /etc, and udevtrigger, which procd runs for the coldplug
+f "$base/base-files/files/etc/inittab" /usr/share/nflua-test/inittab
+f "$base/system/procd/files/hotplug.json" /usr/share/nflua-test/hotplug.json
+f "$rt/usr/sbin/udevtrigger" /usr/sbin/udevtrigger
 
 # nflua's router-side files
 if [ -n "$packaged" ]; then

@@ -398,13 +398,14 @@ f_compare() {
 		echo "$f_name $f_act $f_dg $f_max $f_bud $f_kind $f_scripts" >>"$f_w/actions"
 		[ $f_act = keep ] || f_rec "change state $f_name $f_act"
 	done <"$f_w/plan/states"
-	# recorded states the plan no longer has
-	while read -r f_name f_rest; do
+	# recorded states the plan no longer has (none on a first start: no records; the shell
+	# reports a missing file of `done <FILE` whatever that line's 2>/dev/null says)
+	[ ! -f "$NFLUA_RUN/applied" ] || while read -r f_name f_rest; do
 		grep -q "^$f_name " "$f_w/plan/states" && continue
 		grep -qx -- "$f_name" "$f_w/kernel" || continue
 		echo "$f_name destroy" >>"$f_w/actions"
 		f_rec "change state $f_name destroy"
-	done <"$NFLUA_RUN/applied" 2>/dev/null
+	done <"$NFLUA_RUN/applied"
 	f_compare_rules "$f_w"
 	return $f_bad
 }
@@ -818,10 +819,10 @@ f_stop() {
 		f_batch_run "$f_fam" "$f_w/batch"
 	done
 	f_kernel_states >"$f_w/kernel"
-	while read -r f_s f_rest; do
+	[ ! -f "$NFLUA_RUN/applied" ] || while read -r f_s f_rest; do
 		grep -qx -- "$f_s" "$f_w/kernel" && f_destroy "$f_s"
 		grep -qx -- "$f_s~new" "$f_w/kernel" && f_destroy "$f_s~new"
-	done <"$NFLUA_RUN/applied" 2>/dev/null
+	done <"$NFLUA_RUN/applied"
 	f_junk_clean
 	rm -f "$NFLUA_RUN/applied" "$NFLUA_RUN/rules" "$NFLUA_RUN/applied.sum"
 	rm -rf "$f_w"
