@@ -36,8 +36,11 @@ flock=/usr/bin/flock
 [ "$arch" = amd64 ] || flock=$("$root/test/vm/fetch-rootfs.sh" "$arch")/usr/bin/flock
 out=$root/build/openwrt-guest
 tarball=$src/openwrt-b67652969b.tar.gz
-[ -f "$tarball" ] || { echo "openwrt-guest-files: $tarball is missing (see scripts/feed-test.sh)" >&2; exit 1; }
-key=$( { sha256sum "$tarball"; cat "$0"; } | sha256sum | cut -c1-16)
+tarball24=$src/openwrt-24.10-c52514bc39.tar.gz
+for t in "$tarball" "$tarball24"; do
+	[ -f "$t" ] || { echo "openwrt-guest-files: $t is missing (see scripts/feed-test.sh)" >&2; exit 1; }
+done
+key=$( { sha256sum "$tarball" "$tarball24"; cat "$0"; } | sha256sum | cut -c1-16)
 base=$out/base-$key
 if [ ! -f "$base/.done" ]; then
 	rm -rf "$out"/base-* && mkdir -p "$base"
@@ -54,6 +57,14 @@ if [ ! -f "$base/.done" ]; then
 		"$top/package/system/procd/files/hotplug.json"
 	# (procd's package installs reload_config with INSTALL_BIN; the source file is 0644)
 	chmod 0755 "$base/system/procd/files/reload_config"
+	# 24.10's rc.common, functions.sh and procd.sh, for the opkg case (o50-opkg)
+	top=${tarball24##*/}
+	top=${top%.tar.gz}
+	mkdir -p "$base/24.10"
+	tar -xzf "$tarball24" -C "$base/24.10" --strip-components=2 \
+		"$top/package/base-files/files/etc/rc.common" \
+		"$top/package/base-files/files/lib/functions.sh" \
+		"$top/package/system/procd/files/procd.sh"
 	touch "$base/.done"
 fi
 
@@ -78,11 +89,15 @@ for x in "$base"/base-files/files/lib/functions/*.sh; do f "$x" "/usr/lib/functi
 f "$base/system/procd/files/procd.sh" /usr/lib/functions/procd.sh
 f "$base/system/procd/files/reload_config" /usr/sbin/reload_config
 f "$base/system/uci/files/lib/config/uci.sh" /usr/lib/config/uci.sh
-# procd as PID 1 (o60-boot): base-files' inittab and procd's hotplug rules, which the case puts
+# procd as PID 1 (o35-boot): base-files' inittab and procd's hotplug rules, which the case puts
 # in /etc, and udevtrigger, which procd runs for the coldplug
 f "$base/base-files/files/etc/inittab" /usr/share/nflua-test/inittab
 f "$base/system/procd/files/hotplug.json" /usr/share/nflua-test/hotplug.json
 f "$rt/usr/sbin/udevtrigger" /usr/sbin/udevtrigger
+# OpenWrt 24.10's versions of rc.common, functions.sh and procd.sh (o50-opkg runs on them)
+f "$base/24.10/base-files/files/etc/rc.common" /usr/share/nflua-test/24.10/rc.common
+f "$base/24.10/base-files/files/lib/functions.sh" /usr/share/nflua-test/24.10/functions.sh
+f "$base/24.10/system/procd/files/procd.sh" /usr/share/nflua-test/24.10/procd.sh
 
 # nflua's router-side files
 if [ -n "$packaged" ]; then

@@ -10,7 +10,8 @@
 # functions.sh, procd.sh, uci.sh, jshn.sh, reload_config from the pinned main buildroot, and the
 # nfluactl and nflua-policies packages made by OpenWrt's packaging in scripts/feed-test.sh,
 # unpacked with apk. fw4 (o20-firewall): ucode and firewall4 from the pinned sources, Debian's nft;
-# o40-apk and o50-opkg install the packages with apk and opkg; o30-xt-conflict loads a stand-in
+# o35-boot boots with procd as PID 1 (before o40-apk and o50-opkg, which install the packages
+# with apk and opkg in place of the harness's copies); o30-xt-conflict loads a stand-in
 # for xtables-addons' xt_LUA.
 # Extra arguments go to run.sh (e.g. --cases o20-apply). The last line is "N passed, M failed".
 set -eu

@@ -4,8 +4,9 @@
 # source) in the QEMU router, with opkg's own status and info files; the service then runs from
 # what opkg installed. nfluactl and nflua-policies are 24.10's packaging's .ipk files
 # (scripts/feed-test.sh 24.10); kmod-nflua, iptables-mod-nflua and libc are metadata-only
-# stand-ins (scripts/openwrt-opkg-pkgs.sh). The guest's /lib/functions.sh is main's (it knows
-# both opkg's and apk's file lists). Install (postinst: uci-defaults, enable, start), upgrade
+# stand-ins (scripts/openwrt-opkg-pkgs.sh). The maintainer scripts and the service run on
+# 24.10's own /etc/rc.common, /lib/functions.sh and procd.sh (main's are put back at the end;
+# procd, ubus and uci are main's builds). Install (postinst: uci-defaults, enable, start), upgrade
 # to 0.1.0-r2 keeping the edited /etc/config/nflua, removal (prerm: service stopped, rules and
 # states gone, the fw4 include unregistered).
 . /test/lib.sh
@@ -18,6 +19,15 @@ installed() { opkg list-installed 2>/dev/null | grep -qx "$1 - $2"; }
 net_init
 net_pair 5 5
 serve "$SRV" 80
+
+step "OpenWrt 24.10's rc.common, functions.sh and procd.sh in place of main's"
+mkdir -p /tmp/main-base
+cp /etc/rc.common /usr/lib/functions.sh /usr/lib/functions/procd.sh /tmp/main-base/
+trap 'cp /tmp/main-base/rc.common /etc/rc.common; cp /tmp/main-base/functions.sh /usr/lib/functions.sh; cp /tmp/main-base/procd.sh /usr/lib/functions/procd.sh' EXIT
+cp /usr/share/nflua-test/24.10/rc.common /etc/rc.common
+cp /usr/share/nflua-test/24.10/functions.sh /usr/lib/functions.sh
+cp /usr/share/nflua-test/24.10/procd.sh /usr/lib/functions/procd.sh
+cmp -s /etc/rc.common /tmp/main-base/rc.common && fail "24.10's rc.common is main's: the case would not tell"
 
 step "OpenWrt runtime: syslogd, ubusd, procd (not PID 1)"
 openwrt_runtime
