@@ -58,6 +58,18 @@ applied_policy() {
 # (fw4 has no stop at shutdown: its table, left in the kernel, would reject the next cases'
 # traffic, pass or fail)
 trap 'fw4 flush >/dev/null 2>&1; rm -f /etc/rc.d/*' EXIT
+# OWSLEEP: the functions file as the init script and nfluactl source it (NFLUA_LIB), with
+# OpenWrt's busybox sleep: whole seconds only (FLOAT_DURATION off in OpenWrt's
+# package/utils/busybox/Config-defaults.in; this guest's busybox has it on)
+OWSLEEP=/tmp/openwrt-sleep.sh
+cat >"$OWSLEEP" <<'EOS'
+sleep() {
+	case $1 in *[!0-9]*) echo "sleep: invalid number '$1'" >&2; return 1 ;; esac
+	command sleep "$1"
+}
+. /usr/lib/nflua/nflua-functions.sh
+EOS
+
 net_init
 net_pair 1 1
 serve "$SRV" 80
@@ -127,7 +139,6 @@ grep -E 'nflua' /tmp/syslog-boot | grep -iE "can't|error|fail|not found" &&
 	fail "the boot logged an error of ours"
 blocked_all
 
-step "nfluactl apply: another policy (other-agent), persisted"
 B=/tmp/boot-bundle
 rm -rf "$B" && mkdir -p "$B/etc/config" "$B/etc/nflua/apply/web"
 cp /usr/share/nflua/policies/http_ua.lua "$B/etc/nflua/apply/web/10-http_ua.lua"
@@ -147,7 +158,17 @@ config rule 'web_ua'
 	option function 'http_ua_match'
 	option target 'DROP'
 EOF
-run in_ns /usr/sbin/nfluactl apply "$B"
+step "f_nap with OpenWrt's sleep waits a second, with this guest's a tenth"
+# shellcheck disable=SC1090,SC2154 # (f_napped: set by the sourced f_nap)
+out=$( . "$OWSLEEP"; a=$(cut -d' ' -f1 /proc/uptime); f_nap; b=$(cut -d' ' -f1 /proc/uptime)
+	echo "$f_napped $(awk -v a="$a" -v b="$b" 'BEGIN { print (b - a >= 0.9) }')")
+assert_eq "$out" "10 1" "OpenWrt's sleep: f_nap slept a second and says so"
+# shellcheck disable=SC1091
+out=$( . /usr/lib/nflua/nflua-functions.sh; f_nap; echo "$f_napped")
+assert_eq "$out" 1 "a sleep with fractions: a tenth"
+
+step "nfluactl apply (with OpenWrt's sleep): another policy (other-agent), persisted"
+run in_ns env NFLUA_LIB="$OWSLEEP" /usr/sbin/nfluactl apply "$B"
 assert_contains "$OUT" "result changed" "apply"
 applied_policy
 
@@ -180,11 +201,13 @@ assert_eq "$(ours_left)" 0 "stopped"
 run rmmod nflua
 in_ns test -e /dev/nflua && fail "procd's hotplug did not remove /dev/nflua"
 # procd handles the module's uevent some time after modprobe returned (seen here as a start
-# that found no /dev/nflua, 1 run in 7): made certain by stopping procd for 2 s
+# that found no /dev/nflua, 1 run in 7): made certain by stopping procd for 2 s. The start
+# runs with OpenWrt's sleep, which takes whole seconds only (OWSLEEP, above): a wait made of
+# `sleep 0.1` would not wait at all.
 kill -STOP "$P1"
 (sleep 2; kill -CONT "$P1") &
 _cont=$!
-run in_ns /etc/init.d/nflua start
+run in_ns env NFLUA_LIB="$OWSLEEP" /etc/init.d/nflua start
 wait "$_cont"
 run nfluactl list
 assert_contains "$OUT" "name=web" "state web after a start that loaded the module (start said: $ERR)"

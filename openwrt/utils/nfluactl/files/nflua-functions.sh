@@ -531,15 +531,29 @@ f_batch_run() {
 
 # ---------------------------------------------------------------- the switch
 
-# $1 - state name, $2 - attempts (default 30): destroys it, waiting a little while rules let it
-# go (iptables-nft releases a deleted rule's state after the transaction, not within it)
+# A short wait: a tenth of a second where sleep takes fractions, else a second. OpenWrt's
+# busybox has neither fractions nor usleep (FLOAT_DURATION and USLEEP are off in its
+# package/utils/busybox/Config-defaults.in, 24.10 and main): there `sleep 0.1` fails at once,
+# and a loop of them does not wait at all. Sets f_napped to the tenths waited.
+f_nap() {
+	if sleep 0.1 2>/dev/null; then
+		f_napped=1
+	else
+		sleep 1
+		f_napped=10
+	fi
+}
+
+# $1 - state name, $2 - tenths of a second to keep trying (default 30; 1: once): destroys it,
+# waiting a little while rules let it go (iptables-nft releases a deleted rule's state after
+# the transaction, not within it)
 f_destroy() {
-	f_x_n=0
+	f_x_t=1
 	while ! f_x_out=$("$NFLUA_CTL" destroy "$1" 2>&1); do
 		case $f_x_out in *"no state named"*) return 0 ;; esac
-		f_x_n=$((f_x_n + 1))
-		[ $f_x_n -lt "${2:-30}" ] || { f_log warn "state $1: $(f_msg "$f_x_out")"; return 1; }
-		sleep 0.1
+		[ $f_x_t -lt "${2:-30}" ] || { f_log warn "state $1: $(f_msg "$f_x_out")"; return 1; }
+		f_nap
+		f_x_t=$((f_x_t + f_napped))
 	done
 }
 
