@@ -7,7 +7,8 @@
 # policy, once, filtering real traffic; `nfluactl apply` then persists another policy; the
 # shutdown (procd's rcS K* shutdown) removes ours; the kernel's state is wiped (module
 # reloaded, as a reboot does) and the second boot restores the applied policy. A start that
-# must load the module itself finds /dev/nflua only once procd's hotplug has made it.
+# must load the module itself finds /dev/nflua only once procd's hotplug has made it, and waits
+# for it with OpenWrt's sleep (whole seconds only).
 # Not here: preinit and mount_root (the image's root is a ramfs) and base-files' S10boot
 # (kmodloader, config_generate, wifi): the module is loaded by the harness, as kmodloader
 # would from the kmod's /etc/modules.d entry. Images and files: scripts/test-openwrt-service.sh.
@@ -17,8 +18,8 @@
 
 P1=	# procd's PID outside its namespace
 
-# boot: procd as PID 1 of a new PID and mount namespace; waits for rcS to have run (the
-# stand-in syslogd's line from the S99 marker script) and sets P1
+# boot: procd as PID 1 of a new PID and mount namespace; waits for rcS to have run (the file
+# the S99 marker script touches) and sets P1
 boot() {
 	rm -f /tmp/boot-done
 	/usr/bin/unshare --pid --fork --mount --mount-proc /usr/sbin/procd -S >>/tmp/procd-boot.log 2>&1 &
