@@ -64,6 +64,27 @@ ua_config() {
 	} | uci -q batch || fail "uci batch for state $_s"
 }
 
+# ua_bundle DIR AGENT [OPTION=VALUE...]: in DIR, as the tree `nfluactl apply` takes, a policy
+# that drops HTTP requests of User-Agent AGENT: state web (the packaged http_ua library, then a
+# list; OPTIONs set on it, e.g. maxalloc=2M) and rule web_ua in forward, both families
+ua_bundle() {
+	_d=$1
+	rm -rf "$_d"
+	mkdir -p "$_d/etc/config" "$_d/etc/nflua/apply/web"
+	cp /usr/share/nflua/policies/http_ua.lua "$_d/etc/nflua/apply/web/10-http_ua.lua"
+	printf 'return http_ua.configure{ "%s" }\n' "$2" >"$_d/etc/nflua/apply/web/20-list.lua"
+	shift 2
+	{
+		echo "config state 'web'"
+		for _o in "$@"; do printf "\toption %s '%s'\n" "${_o%%=*}" "${_o#*=}"; done
+		printf "\tlist script '%s'\n" /etc/nflua/apply/web/10-http_ua.lua /etc/nflua/apply/web/20-list.lua
+		echo
+		echo "config rule 'web_ua'"
+		printf "\toption %s\n" "family 'any'" "chain 'forward'" "match '-p tcp --dport 80'" \
+			"tcp_payload '1'" "state 'web'" "function 'http_ua_match'" "target 'DROP'"
+	} >"$_d/etc/config/nflua"
+}
+
 # blocked_all / served_all: the listed agent is dropped (v4 and v6), others are served; the
 # listed agent is served
 blocked_all() {

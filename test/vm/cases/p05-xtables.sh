@@ -5,16 +5,7 @@
 # processes.)
 # timeout: 600
 . /test/lib.sh
-F='function check_ua(p) return true end
-function verdict(p) return "continue" end
-function _f0(p) return false end
-function f012345678901234567890123456789012345678901234567890123456789_y(p) return false end
-function yes(p) return true end
-function no(p) return false end'
-for s in web my.state 'q"s\t' "it's" s012345678901234567890123456789012345678901234567890123456789xy; do
-    run nfluactl create "$s"
-    run nfluactl execute "$s" -e "$F"
-done
+xt_table_states create
 
 refs() { nfluactl list | sed -n "s/^name=$1 .* rules=\([0-9]*\) .*/\1/p"; }
 
@@ -49,6 +40,4 @@ done
 
 run nfluactl list
 echo "$OUT"
-for s in web my.state 'q"s\t' "it's" s012345678901234567890123456789012345678901234567890123456789xy; do
-    run nfluactl destroy "$s"
-done
+xt_table_states destroy

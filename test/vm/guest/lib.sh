@@ -84,3 +84,21 @@ expect_rc() {
 field() {
     printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
+
+# xt_table_states create|destroy: the states libxt_lua/libxt_lua.t names (odd names: a dot, a
+# quote, a tab escape, the longest allowed), each with the functions its rules call
+XT_TABLE_STATES="web my.state 'q\"s\\t' \"it's\" s012345678901234567890123456789012345678901234567890123456789xy"
+xt_table_states() {
+    eval "set -- $1 $XT_TABLE_STATES"
+    _what=$1
+    shift
+    for _s in "$@"; do
+        run nfluactl "$_what" "$_s"
+        [ "$_what" = destroy ] || run nfluactl execute "$_s" -e 'function check_ua(p) return true end
+function verdict(p) return "continue" end
+function _f0(p) return false end
+function f012345678901234567890123456789012345678901234567890123456789_y(p) return false end
+function yes(p) return true end
+function no(p) return false end'
+    done
+}

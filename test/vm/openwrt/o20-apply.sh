@@ -13,31 +13,9 @@
 . /test/net.sh
 . /test/openwrt.sh
 
-# bundle DIR AGENT [EXTRA-UCI]: a policy that drops HTTP requests of User-Agent AGENT (state
-# web: the packaged http_ua library then a list), in DIR as the tree apply takes
-bundle() {
-	rm -rf "$1"
-	mkdir -p "$1/etc/config" "$1/etc/nflua/apply/web"
-	cp /usr/share/nflua/policies/http_ua.lua "$1/etc/nflua/apply/web/10-http_ua.lua"
-	printf 'return http_ua.configure{ "%s" }\n' "$2" >"$1/etc/nflua/apply/web/20-list.lua"
-	cat >"$1/etc/config/nflua" <<-EOF
-	config state 'web'
-		option maxalloc '2M'
-		option budget '200000'
-		list script '/etc/nflua/apply/web/10-http_ua.lua'
-		list script '/etc/nflua/apply/web/20-list.lua'
-
-	config rule 'web_ua'
-		option family 'any'
-		option chain 'forward'
-		option match '-p tcp --dport 80'
-		option tcp_payload '1'
-		option state 'web'
-		option function 'http_ua_match'
-		option target 'DROP'
-	EOF
-	[ -z "$3" ] || printf '%s\n' "$3" >>"$1/etc/config/nflua"
-}
+# bundle DIR AGENT: the policy that drops User-Agent AGENT (/test/openwrt.sh) with this case's
+# state options
+bundle() { ua_bundle "$1" "$2" maxalloc=2M budget=200000; }
 
 # apply RC ARGS...: nfluactl apply must exit RC; its records in $OUT
 apply() {
@@ -287,12 +265,16 @@ has "error state web: the rules call no_such_function, which is nil, not a Lua f
 assert_eq "$(snap)" "$s2" "nothing changed"
 
 step "a rule iptables refuses after the states switched: rolled back"
-bundle /tmp/b4 fourth-agent "config rule 'bad'
+bundle /tmp/b4 fourth-agent
+cat >>/tmp/b4/etc/config/nflua <<'EOF'
+
+config rule 'bad'
 	option family 'ipv6'
 	option chain 'input'
 	option match '-m nosuchmatch --foo'
 	option state 'web'
-	option function 'http_ua_match'"
+	option function 'http_ua_match'
+EOF
 apply 1 /tmp/b4
 has "change state web replace"
 has "result failed"

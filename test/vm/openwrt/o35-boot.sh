@@ -141,24 +141,7 @@ grep -E 'nflua' /tmp/syslog-boot | grep -iE "can't|error|fail|not found" &&
 blocked_all
 
 B=/tmp/boot-bundle
-rm -rf "$B" && mkdir -p "$B/etc/config" "$B/etc/nflua/apply/web"
-cp /usr/share/nflua/policies/http_ua.lua "$B/etc/nflua/apply/web/10-http_ua.lua"
-echo 'return http_ua.configure{ "other-agent" }' >"$B/etc/nflua/apply/web/20-list.lua"
-cat >"$B/etc/config/nflua" <<'EOF'
-config state 'web'
-	option maxalloc '3M'
-	list script '/etc/nflua/apply/web/10-http_ua.lua'
-	list script '/etc/nflua/apply/web/20-list.lua'
-
-config rule 'web_ua'
-	option family 'any'
-	option chain 'forward'
-	option match '-p tcp --dport 80'
-	option tcp_payload '1'
-	option state 'web'
-	option function 'http_ua_match'
-	option target 'DROP'
-EOF
+ua_bundle "$B" other-agent maxalloc=3M
 step "f_nap with OpenWrt's sleep waits a second, with this guest's a tenth"
 # shellcheck disable=SC1090,SC2154 # (f_napped: set by the sourced f_nap)
 out=$( . "$OWSLEEP"; a=$(cut -d' ' -f1 /proc/uptime); f_nap; b=$(cut -d' ' -f1 /proc/uptime)
