@@ -85,6 +85,23 @@ ua_bundle() {
 	} >"$_d/etc/config/nflua"
 }
 
+# installed_ok LIST: the packages' files are in place (LIST: the package manager's file list of
+# nfluactl), the post-install script ran (the fw4 include registered, the uci-defaults script
+# gone, the service enabled and known to procd)
+installed_ok() {
+	grep -qx /usr/sbin/nfluactl "$1" || fail "$1 lacks /usr/sbin/nfluactl"
+	[ -x /usr/sbin/nfluactl ] && [ -x /etc/init.d/nflua ] && [ -f /etc/config/nflua ] ||
+		fail "nfluactl's files are not installed"
+	[ -f /usr/share/nflua/policies/http_ua.lua ] || fail "nflua-policies' files are not installed"
+	step "post-install: uci-defaults ran (and is gone), the service is enabled and started"
+	run uci get firewall.nflua.path
+	assert_eq "$OUT" /usr/lib/nflua/firewall.include "the fw4 include is registered"
+	[ ! -e /etc/uci-defaults/95-nflua ] || fail "uci-defaults script left behind"
+	ls /etc/rc.d/S*nflua >/dev/null 2>&1 || fail "not enabled: $(ls /etc/rc.d)"
+	run ubus call service list '{"name":"nflua"}'
+	assert_contains "$OUT" '"nflua"' "procd knows the service"
+}
+
 # blocked_all / served_all: the listed agent is dropped (v4 and v6), others are served; the
 # listed agent is served
 blocked_all() {

@@ -35,17 +35,7 @@ printf '%s\n' "$OUT"
 for p in nfluactl-0.1.0-r1 nflua-policies-0.1.0-r1 kmod-nflua-0.1.0-r1 iptables-mod-nflua-0.1.0-r1; do
 	installed "$p" || fail "$p is not installed: $(apk info -v 2>&1)"
 done
-grep -qx /usr/sbin/nfluactl /lib/apk/packages/nfluactl.list || fail "apk's list of nfluactl lacks /usr/sbin/nfluactl"
-[ -x /usr/sbin/nfluactl ] && [ -x /etc/init.d/nflua ] && [ -f /etc/config/nflua ] ||
-	fail "nfluactl's files are not installed"
-[ -f /usr/share/nflua/policies/http_ua.lua ] || fail "nflua-policies' files are not installed"
-step "post-install: uci-defaults ran (and is gone), the service is enabled and started"
-run uci get firewall.nflua.path
-assert_eq "$OUT" /usr/lib/nflua/firewall.include "the fw4 include is registered"
-[ ! -e /etc/uci-defaults/95-nflua ] || fail "uci-defaults script left behind"
-ls /etc/rc.d/S*nflua >/dev/null 2>&1 || fail "not enabled: $(ls /etc/rc.d)"
-run ubus call service list '{"name":"nflua"}'
-assert_contains "$OUT" '"nflua"' "procd knows the service"
+installed_ok /lib/apk/packages/nfluactl.list
 
 step "the conffile edited: a state and a rule; restart -> verdicts"
 ua_config apk

@@ -46,17 +46,7 @@ printf '%s\n' "$OUT"
 for p in nfluactl nflua-policies kmod-nflua iptables-mod-nflua; do
 	installed "$p" 0.1.0-r1 || fail "$p is not installed: $(opkg list-installed 2>&1)"
 done
-grep -qx /usr/sbin/nfluactl /usr/lib/opkg/info/nfluactl.list || fail "opkg's list of nfluactl lacks /usr/sbin/nfluactl"
-[ -x /usr/sbin/nfluactl ] && [ -x /etc/init.d/nflua ] && [ -f /etc/config/nflua ] ||
-	fail "nfluactl's files are not installed"
-[ -f /usr/share/nflua/policies/http_ua.lua ] || fail "nflua-policies' files are not installed"
-step "postinst: uci-defaults ran (and is gone), the service is enabled and started"
-run uci get firewall.nflua.path
-assert_eq "$OUT" /usr/lib/nflua/firewall.include "the fw4 include is registered"
-[ ! -e /etc/uci-defaults/95-nflua ] || fail "uci-defaults script left behind"
-ls /etc/rc.d/S*nflua >/dev/null 2>&1 || fail "not enabled: $(ls /etc/rc.d)"
-run ubus call service list '{"name":"nflua"}'
-assert_contains "$OUT" '"nflua"' "procd knows the service"
+installed_ok /usr/lib/opkg/info/nfluactl.list
 
 step "the conffile edited: a state and a rule; restart -> verdicts"
 ua_config opkg
