@@ -16,6 +16,7 @@ void nflua_reply_free(struct nflua_reply *r)
 	if (!r)
 		return;
 	nflua_kfree(r->data, r->cap);
+	nflua_kfree(r->lens, r->lens_cap * sizeof(*r->lens));
 	nflua_kfree(r, sizeof(*r));
 }
 
@@ -23,6 +24,16 @@ int nflua_reply_add(struct nflua_reply *r, const void *p, size_t n)
 {
 	if (r->nfields == NFLUA_REPLY_FIELDS || n > NFLUA_REPLY_MAX - r->len)
 		return -E2BIG;
+	if (r->nfields == r->lens_cap) {
+		u32 lcap = min_t(u32, max_t(u32, r->lens_cap * 2, 16), NFLUA_REPLY_FIELDS);
+		u32 *lens = nflua_krealloc(r->lens, r->lens_cap * sizeof(*lens), lcap * sizeof(*lens),
+					   GFP_ATOMIC | __GFP_NOWARN);
+
+		if (!lens)
+			return -ENOMEM;
+		r->lens = lens;
+		r->lens_cap = lcap;
+	}
 	if (r->len + n > r->cap) {
 		size_t cap = max3(r->cap * 2, r->len + n, (size_t)256);
 		char *data;

@@ -5,13 +5,15 @@
 
 #include <linux/types.h>
 
-#define NFLUA_REPLY_FIELDS	256
+/* fields in one reply: list gives one per state (max_states may be raised past a few hundred);
+ * the header line ("ERRNO LEN..." at most 11 bytes a field) stays under 100 KiB */
+#define NFLUA_REPLY_FIELDS	8192
 #define NFLUA_REPLY_MAX		(256U << 10)	/* bytes of fields in one reply */
 
 struct nflua_reply {
 	int err;				/* 0, or a positive errno */
-	u32 nfields;
-	u32 lens[NFLUA_REPLY_FIELDS];
+	u32 nfields, lens_cap;
+	u32 *lens;				/* lens_cap entries, grown as fields come */
 	size_t len, cap;
 	char *data;				/* the fields, back to back */
 };

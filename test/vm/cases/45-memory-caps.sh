@@ -1,7 +1,7 @@
 #!/bin/sh
 # Module-wide limits: max_mem caps what all states together allocate, max_states caps the
 # states of one network namespace; both refusals carry a clear message.
-# timeout: 120
+# timeout: 300
 . /test/lib.sh
 P=/sys/module/nflua/parameters
 
@@ -40,6 +40,28 @@ echo 64 >$P/max_states || fail "restore max_states"
 run nfluactl destroy a
 run nfluactl destroy b
 run nfluactl destroy d
+
+step "max_states 400: 300 states, and list shows every one (more than 256 fields in a reply)"
+echo 400 >$P/max_states || fail "set max_states"
+# many OP: OP (create or destroy) of many1..many300 on one descriptor, the protocol by hand
+# (docs/protocol.md), with shell builtins only: a process per state would take a minute here
+many() {
+    exec 3<>/dev/nflua || fail "open /dev/nflua"
+    i=1
+    while [ $i -le 300 ]; do
+        printf '%s %d\nmany%d' "$1" $((4 + ${#i})) $i >&3
+        IFS= read -r reply <&3
+        [ "$reply" = 0 ] || fail "$1 many$i: reply '$reply'"
+        i=$((i + 1))
+    done
+    exec 3<&-
+}
+many create
+run nfluactl list
+assert_eq "$(printf '%s\n' "$OUT" | grep -c '^name=many')" 300 "states listed"
+assert_contains "$OUT" "name=many300 " "the last one too"
+many destroy
+echo 64 >$P/max_states || fail "restore max_states"
 
 step "max_mem: an allocation past it fails, the message names it; the state keeps working"
 run nfluactl create big --maxalloc 64M --budget 10000000
