@@ -73,9 +73,18 @@ describe('protocol', () => {
 		assert.equal(r.errno, 22);
 	});
 	it('reports malformed replies as protocol errors', () => {
-		for (const bad of ['', 'x 1\nab', '0 -1\n', '0 1', '0 5\nabc', '0 1\nab', '0 12345678901\n', `0${' 1'.repeat(9)}\n${'a'.repeat(9)}`, `${'0'.repeat(300)}\n`]) {
+		for (const bad of ['', 'x 1\nab', '0 -1\n', '0 1', '0 5\nabc', '0 1\nab', '0 12345678901\n', `0${' 1'.repeat(P.MAX_REPLY_FIELDS + 1)}\n${'a'.repeat(P.MAX_REPLY_FIELDS + 1)}`, `${'0'.repeat(300)}\n`]) {
 			assert.throws(() => P.decodeReply(Buffer.from(bad)), E.ProtocolError, JSON.stringify(bad));
 		}
+	});
+	it('decodes replies of many fields: list of 300 states, the most fields a reply holds', () => {
+		const states = Array.from({ length: 300 }, (_, i) => `name=s${i} maxalloc=1048576 mem=0 peak=0 budget=0 rules=0`);
+		const raw = P.encodeReply(0, states);
+		const d = new P.ReplyDecoder();
+		let r;
+		for (let i = 0; i < raw.length; i += 100) r = d.push(raw.subarray(i, i + 100));
+		assert.deepEqual(r.fields.map(P.text), states);
+		assert.equal(P.decodeReply(P.encodeReply(0, Array(P.MAX_REPLY_FIELDS).fill(''))).fields.length, P.MAX_REPLY_FIELDS);
 	});
 	it('accepts leading zeros in reply numbers (decimal, not octal)', () => {
 		assert.deepEqual(P.decodeReply(Buffer.from('00 010\n0123456789')).fields.map(P.text), ['0123456789']);

@@ -4,8 +4,15 @@
  */
 import { ProtocolError, UsageError } from './errors.js';
 
+/** A request: a header of at most 255 bytes, at most 8 fields. */
 export const MAX_HEADER = 255;
 export const MAX_FIELDS = 8;
+/**
+ * A reply: at most 8192 fields (list gives one per state, execute one per value), so its header
+ * ("ERRNO LEN..." at most 11 bytes a field) is longer than a request's.
+ */
+export const MAX_REPLY_FIELDS = 8192;
+export const MAX_REPLY_HEADER = 12 + MAX_REPLY_FIELDS * 11;
 export const MAX_REQUEST = 64 * 1024 * 1024;
 /** The largest reply we accept: execute results are at most 256 KiB, receive at most 64 KiB. */
 export const MAX_REPLY = 1024 * 1024;
@@ -63,7 +70,7 @@ const DECIMAL = /^[0-9]{1,10}$/;
 
 function parseHeader(line: string, what: string): number[] {
 	const words = line.split(' ');
-	if (words.length < 1 || words.length > MAX_FIELDS + 1 || !words.every((w) => DECIMAL.test(w))) {
+	if (words.length < 1 || words.length > MAX_REPLY_FIELDS + 1 || !words.every((w) => DECIMAL.test(w))) {
 		throw new ProtocolError(`bad ${what} header '${printable(line)}'`);
 	}
 	return words.map((w) => Number.parseInt(w, 10));
@@ -108,11 +115,11 @@ export class ReplyDecoder {
 			const all = concat(this.buf);
 			const nl = all.indexOf(10);
 			if (nl < 0) {
-				if (all.length >= MAX_HEADER) throw new ProtocolError(`reply header longer than ${MAX_HEADER} bytes`);
+				if (all.length >= MAX_REPLY_HEADER) throw new ProtocolError(`reply header longer than ${MAX_REPLY_HEADER} bytes`);
 				this.buf = [all];
 				return undefined;
 			}
-			if (nl + 1 > MAX_HEADER) throw new ProtocolError(`reply header longer than ${MAX_HEADER} bytes`);
+			if (nl + 1 > MAX_REPLY_HEADER) throw new ProtocolError(`reply header longer than ${MAX_REPLY_HEADER} bytes`);
 			const words = parseHeader(text(all.subarray(0, nl)), 'reply');
 			this.errno = words[0] ?? 0;
 			this.lens = words.slice(1);
