@@ -96,9 +96,21 @@ f_ipt_save() {
 	echo "$(f_ipt "$1")-save"
 }
 
+# $@ - an nfluactl command line. In `nfluactl apply` this shell is the router-side nfluactl
+# (nf_main: its functions are loaded), so the call runs them in a subshell: a fork instead of a
+# new shell that reads the whole tool again (60-70 ms a call on a TCG router, a few ms here).
+# Elsewhere (the init script) the installed tool runs.
+f_ctl() {
+	if [ -n "$NF_VERSION" ] && command -v nf_main >/dev/null 2>&1; then
+		(nf_main "$@")
+	else
+		"$NFLUA_CTL" "$@"
+	fi
+}
+
 # Prints the names of the kernel's states, one a line.
 f_kernel_states() {
-	"$NFLUA_CTL" list 2>/dev/null | sed -n 's/^name=\([^ ]*\).*/\1/p'
+	f_ctl list 2>/dev/null | sed -n 's/^name=\([^ ]*\).*/\1/p'
 }
 
 # $1 - nfluactl's error text: the kernel's message without the tool's "nfluactl: OP NAME: "
@@ -549,7 +561,7 @@ f_nap() {
 # the transaction, not within it)
 f_destroy() {
 	f_x_t=1
-	while ! f_x_out=$("$NFLUA_CTL" destroy "$1" 2>&1); do
+	while ! f_x_out=$(f_ctl destroy "$1" 2>&1); do
 		case $f_x_out in *"no state named"*) return 0 ;; esac
 		[ $f_x_t -lt "${2:-30}" ] || { f_log warn "state $1: $(f_msg "$f_x_out")"; return 1; }
 		f_nap
@@ -563,7 +575,7 @@ f_destroy() {
 f_junk() {
 	grep -qx -- "$1~old" "$f_w/kernel" && ! f_destroy "$1~old" 1 &&
 		{ f_err "state $1: $1~new and $1~old are left over and rules hold both"; return 1; }
-	f_out=$("$NFLUA_CTL" rename "$1~new" "$1~old" 2>&1) ||
+	f_out=$(f_ctl rename "$1~new" "$1~old" 2>&1) ||
 		{ f_err "state $1: $1~new is left over and busy: $(f_msg "$f_out")"; return 1; }
 	echo "$1~old" >>"$NFLUA_RUN/junk"
 	f_log warn "state $1: $1~new, left by an interrupted transaction, is now $1~old"
@@ -591,17 +603,17 @@ f_stage() {
 	[ "$f_bud" = - ] || f_opts="$f_opts --budget $f_bud"
 	[ "$f_kind" = shared ] || f_opts="$f_opts --percpu"
 	# shellcheck disable=SC2086 # option words
-	f_out=$("$NFLUA_CTL" create "$f_tmp" $f_opts 2>&1) ||
+	f_out=$(f_ctl create "$f_tmp" $f_opts 2>&1) ||
 		{ f_err "state $f_name: $(f_msg "$f_out")"; return 1; }
 	echo "$f_tmp" >>"$f_w/staged"
 	for f_script in "$@"; do
-		f_out=$("$NFLUA_CTL" execute "$f_tmp" "$(f_src "$f_root" "$f_script")" 2>&1) || {
+		f_out=$(f_ctl execute "$f_tmp" "$(f_src "$f_root" "$f_script")" 2>&1) || {
 			f_err "state $f_name: script $f_script: $(f_msg "$f_out")"
 			return 1
 		}
 	done
 	for f_fn in $(sed -n "s/.* --state $f_name --function \([A-Za-z0-9_]*\).*/\1/p" "$f_w/plan/rules" | sort -u); do
-		f_out=$("$NFLUA_CTL" execute "$f_tmp" -e "return type($f_fn)" --chunkname test-call 2>&1) ||
+		f_out=$(f_ctl execute "$f_tmp" -e "return type($f_fn)" --chunkname test-call 2>&1) ||
 			{ f_err "state $f_name: test-call of $f_fn: $(f_msg "$f_out")"; return 1; }
 		# (a per-CPU state answers once per replica, TAB-separated: every one must say function)
 		f_out=$(printf '%s\n' "$f_out" | tr '\t' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//')
@@ -620,7 +632,7 @@ f_rollback() {
 	[ -f "$f_w/done" ] || : >"$f_w/done"
 	# renames, last first
 	sed -n 's/^rename //p' "$f_w/done" | sed -n '1!G;h;$p' | while read -r f_from f_to; do
-		f_out=$("$NFLUA_CTL" rename "$f_to" "$f_from" 2>&1) ||
+		f_out=$(f_ctl rename "$f_to" "$f_from" 2>&1) ||
 			{ f_err "rollback: rename $f_to $f_from: $(f_msg "$f_out")"; echo 1 >"$f_w/rbfail"; }
 	done
 	if [ -f "$NFLUA_RUN/rules" ]; then cp "$NFLUA_RUN/rules" "$f_w/prev.rules"; else : >"$f_w/prev.rules"; fi
@@ -634,7 +646,7 @@ f_rollback() {
 		[ "$f_max" = - ] || f_opts="$f_opts --maxalloc $f_max"
 		[ "$f_bud" = - ] || f_opts="$f_opts --budget $f_bud"
 		# shellcheck disable=SC2086
-		[ -z "$f_opts" ] || "$NFLUA_CTL" set "$f_name" $f_opts >/dev/null 2>&1 || echo 1 >"$f_w/rbfail"
+		[ -z "$f_opts" ] || f_ctl set "$f_name" $f_opts >/dev/null 2>&1 || echo 1 >"$f_w/rbfail"
 	done
 	for f_s in $(cat "$f_w/staged" 2>/dev/null); do
 		f_destroy "$f_s" || echo 1 >"$f_w/rbfail"
@@ -672,7 +684,7 @@ f_switch() {
 	while read -r f_name f_act f_dg f_max f_bud f_kind f_scripts; do
 		[ "$f_act" = limits ] || continue
 		f_old=$(grep "^$f_name " "$NFLUA_RUN/applied" | cut -d' ' -f3,4)
-		f_out=$("$NFLUA_CTL" set "$f_name" --maxalloc "$f_max" --budget "$f_bud" 2>&1) || {
+		f_out=$(f_ctl set "$f_name" --maxalloc "$f_max" --budget "$f_bud" 2>&1) || {
 			f_err "state $f_name: $(f_msg "$f_out")"
 			[ "$f_mode" = partial ] && { echo "$f_name" >>"$f_w/limitsfail"; continue; }
 			f_rollback "$f_w" || return 4
@@ -685,7 +697,7 @@ f_switch() {
 	[ -z "$NFLUA_TEST_PAUSE" ] || sleep "$NFLUA_TEST_PAUSE"
 	# 3. staged states take their names (an exchange with the live state of a replace)
 	for f_s in $(cat "$f_w/staged"); do
-		f_out=$("$NFLUA_CTL" rename "$f_s" "${f_s%~new}" 2>&1) || {
+		f_out=$(f_ctl rename "$f_s" "${f_s%~new}" 2>&1) || {
 			f_err "state ${f_s%~new}: rename: $(f_msg "$f_out")"
 			f_rollback "$f_w" || return 4
 			return 1
@@ -1066,6 +1078,9 @@ f_apply_cmd() {
 	f_w=$(mktemp -d /tmp/nflua-apply-XXXXXX) || { f_rec "error mktemp failed"; f_rec "result failed"; return 2; }
 	# shellcheck disable=SC2064 # the directory is known now
 	trap "rm -rf '$f_w'" EXIT
+	# (f_ctl's calls share one directory for their request and reply files: no mktemp each)
+	NF_TMP=$f_w/ctl
+	mkdir "$NF_TMP" || { f_rec "error mkdir failed"; f_rec "result failed"; return 2; }
 	f_apply_run "$f_w"
 	f_ret=$?
 	rm -rf "$f_w"
