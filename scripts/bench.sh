@@ -43,12 +43,16 @@ tr -d '\r' <"$out/vm-$key/result.log" | sed -n 's/^  | guest: //p' | head -n 1 >
 
 # BENCH <config> <traffic> <cpus> <round> <pps> <packets> <seconds> <busy%> -> one line per
 # config and CPU count: median pps, ratio to the baseline of its traffic ("drop" has the
-# size of "tls"), median busy %, the rounds
+# size of "tls"), median busy %, the rounds. A round that handled no packet is a failed
+# measurement (trafgen sent nothing: its TX ring flush failed), not a rate: shown as "x" and
+# left out of the median; a configuration with no good round is left out (not measured).
 awk '
-	{ k = $1 " " $3; v[k] = v[k] " " $5; u[k] = u[k] " " $8; tr[$1] = $2
+	{ k = $1 " " $3; ok = $6 + 0 > 0; all[k] = all[k] " " (ok ? $5 : "x"); tr[$1] = $2
+	  if (ok) { v[k] = v[k] " " $5; u[k] = u[k] " " $8 }
 	  if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
 	function median(s,    a, k, i, j, t) {
 		k = split(s, a, " ")
+		if (k == 0) return ""
 		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 		return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
 	}
@@ -58,7 +62,8 @@ awk '
 			t = tr[c] == "drop" ? "tls" : tr[c]
 			base = median(v["none-" t " " cpus])
 			m = median(v[order[i]])
-			printf "%s %d %d %.3f %d %s\n", c, cpus, m, base ? m / base : 0, median(u[order[i]]), v[order[i]]
+			if (m == "" || base == "") continue
+			printf "%s %d %d %.3f %d %s\n", c, cpus, m, m / base, median(u[order[i]]), all[order[i]]
 		}
 	}' "$out/raw-$key.txt" >"$out/medians-$key.txt"
 
@@ -98,7 +103,8 @@ ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) 
 	echo
 	echo "Rates are packets the router handled per second (received on its client side, forwarded or"
 	echo "dropped), median of the rounds; ratio = rate / rate with no rule, same traffic, same CPU count."
-	echo "busy% is the guest's CPU use during the measurement (all CPUs)."
+	echo "busy% is the guest's CPU use during the measurement (all CPUs). In rounds, x is a failed"
+	echo "measurement (the traffic generator sent nothing), left out of the median."
 	echo
 	if [ -n "${BENCH_BEFORE:-}" ]; then
 		echo "\"before\" is the ratio of the same bench on ${BENCH_BEFORE_LABEL:-an earlier build} (its medians: \`$(basename "$BENCH_BEFORE")\`)."
