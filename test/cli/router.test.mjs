@@ -113,6 +113,19 @@ describe('router: nfluactl over SSH to the real module in QEMU (kernel 6.1)', fu
 		assert.match(bad.stderr, /^nfluactl: execute web on root@127\.0\.0\.1:\d+: bad\.lua:1: attempt to call a nil value \(global 'nope'\)/);
 	});
 
+	it('replies of more than 8 fields: list of 12 states, execute returning 20 values', async () => {
+		const mk = await vm.exec('i=1; while [ $i -le 11 ]; do nfluactl create many$i || exit 1; i=$((i + 1)); done');
+		assert.equal(mk.code, 0, mk.out);
+		try {
+			const list = await json(await cli('--json', 'list'));
+			assert.deepEqual(list.map((s) => s.name).sort(), ['web', ...Array.from({ length: 11 }, (_, i) => `many${i + 1}`)].sort());
+			const values = Array.from({ length: 20 }, (_, i) => String(i + 1));
+			assert.deepEqual(await json(await cli('--json', 'execute', 'many1', '-e', `return ${values.join(', ')}`)), { state: 'many1', values });
+		} finally {
+			await vm.exec('i=1; while [ $i -le 11 ]; do nfluactl destroy many$i; i=$((i + 1)); done');
+		}
+	});
+
 	it('rule add: an INPUT rule -m lua --state web --function check_ua -j DROP', async () => {
 		const added = await json(await cli('--json', 'rule', 'add', ...RULE));
 		assert.equal(added.action, 'add');
