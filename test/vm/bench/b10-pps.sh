@@ -143,15 +143,48 @@ now() { cut -d' ' -f1 /proc/uptime; }
 RX=/sys/class/net/rc1/statistics/rx_packets
 # busy and total jiffies of all CPUs (/proc/stat: idle and iowait are not busy)
 cpustat() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
+# settle: the router has handled what the last measurement left queued (its received count
+# stands still for 0.3 s; at most 5 s)
+settle() {
+    read -r _s0 <"$RX"
+    _i=0
+    while [ "$_i" -lt 25 ]; do
+        sleep 0.3
+        read -r _s1 <"$RX"
+        [ "$_s1" != "$_s0" ] || return 0
+        _s0=$_s1
+        _i=$((_i + 1))
+    done
+}
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
     for cpus in $CPUS; do
         for ct in $CONFIGS; do
             c=${ct%%:*} traffic=${ct#*:}
             rules "$c"
+            settle
             read -r a0 <"$RX"
             ip netns exec c1 trafgen -o eth0 -i "/tmp/$traffic.cfg" --cpus "$cpus" -n "$NPKT" -q -C --no-sock-mem >/tmp/trafgen.log 2>&1 &
             pid=$!
+            # a sender whose first flush of its TX ring failed (EAGAIN: the client's queue still
+            # full) sent nothing: once more, after the queue drained
+            a=$a0 i=0
+            while [ "$a" = "$a0" ] && [ "$i" -lt 10 ] && kill -0 "$pid" 2>/dev/null; do
+                sleep 0.1
+                read -r a <"$RX"
+                i=$((i + 1))
+            done
+            if ! kill -0 "$pid" 2>/dev/null && grep -q 'Flushing TX_RING failed' /tmp/trafgen.log; then
+                read -r a <"$RX"
+                if [ "$a" = "$a0" ]; then
+                    wait "$pid"
+                    echo "  ($c: trafgen's first flush failed: started again)"
+                    settle
+                    read -r a0 <"$RX"
+                    ip netns exec c1 trafgen -o eth0 -i "/tmp/$traffic.cfg" --cpus "$cpus" -n "$NPKT" -q -C --no-sock-mem >/tmp/trafgen.log 2>&1 &
+                    pid=$!
+                fi
+            fi
             # the window opens at trafgen's first packets (its start-up is not the router's
             # work) and closes at the last sample taken while it ran: after SECS seconds, or
             # when it stops (NPKT sent, or its TX ring failed with EAGAIN under load). The
