@@ -156,45 +156,47 @@ settle() {
         _i=$((_i + 1))
     done
 }
+# start_sender: once the router is settled, trafgen ($pid) sends $traffic on $cpus CPUs; a0
+# is the router's received count before it
+start_sender() {
+    settle
+    read -r a0 <"$RX"
+    ip netns exec c1 trafgen -o eth0 -i "/tmp/$traffic.cfg" --cpus "$cpus" -n "$NPKT" -q -C --no-sock-mem >/tmp/trafgen.log 2>&1 &
+    pid=$!
+}
+# first_packets TENTHS: waits (at most TENTHS tenths of a second) until the router receives
+# the sender's first packets or the sender ends; a is the count then
+first_packets() {
+    a=$a0 i=0
+    while [ "$a" = "$a0" ] && [ "$i" -lt "$1" ] && kill -0 "$pid" 2>/dev/null; do
+        sleep 0.1
+        read -r a <"$RX"
+        i=$((i + 1))
+    done
+}
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
     for cpus in $CPUS; do
         for ct in $CONFIGS; do
             c=${ct%%:*} traffic=${ct#*:}
             rules "$c"
-            settle
-            read -r a0 <"$RX"
-            ip netns exec c1 trafgen -o eth0 -i "/tmp/$traffic.cfg" --cpus "$cpus" -n "$NPKT" -q -C --no-sock-mem >/tmp/trafgen.log 2>&1 &
-            pid=$!
+            start_sender
             # a sender whose first flush of its TX ring failed (EAGAIN: the client's queue still
             # full) sent nothing: once more, after the queue drained
-            a=$a0 i=0
-            while [ "$a" = "$a0" ] && [ "$i" -lt 10 ] && kill -0 "$pid" 2>/dev/null; do
-                sleep 0.1
-                read -r a <"$RX"
-                i=$((i + 1))
-            done
+            first_packets 10
             if ! kill -0 "$pid" 2>/dev/null && grep -q 'Flushing TX_RING failed' /tmp/trafgen.log; then
                 read -r a <"$RX"
                 if [ "$a" = "$a0" ]; then
                     wait "$pid"
                     echo "  ($c: trafgen's first flush failed: started again)"
-                    settle
-                    read -r a0 <"$RX"
-                    ip netns exec c1 trafgen -o eth0 -i "/tmp/$traffic.cfg" --cpus "$cpus" -n "$NPKT" -q -C --no-sock-mem >/tmp/trafgen.log 2>&1 &
-                    pid=$!
+                    start_sender
                 fi
             fi
             # the window opens at trafgen's first packets (its start-up is not the router's
             # work) and closes at the last sample taken while it ran: after SECS seconds, or
             # when it stops (NPKT sent, or its TX ring failed with EAGAIN under load). The
             # loops use shell builtins only: a fork per sample would compete with trafgen.
-            a=$a0 i=0
-            while [ "$a" = "$a0" ] && [ "$i" -lt 100 ] && kill -0 "$pid" 2>/dev/null; do
-                sleep 0.1
-                read -r a <"$RX"
-                i=$((i + 1))
-            done
+            first_packets 100
             read -r a <"$RX"
             read -r t0 _ </proc/uptime
             s0=$(cpustat)
