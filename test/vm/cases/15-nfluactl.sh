@@ -72,6 +72,23 @@ assert_eq "$(printf '%s\n' "$OUT" | grep -c '^name=many[1-5] maxalloc=')" 5 "lis
 assert_eq "$(printf '%s\n' "$OUT" | grep -c .)" 6 "list: u and the five"
 for n in 1 2 3 4 5; do run nfluactl destroy "many$n"; done
 
+step "quotes, backslashes and dashes in arguments reach the kernel as given"
+# (names and file names are quoted for eval by the shell itself; a request of strings only is
+# written by busybox's echo, which must leave backslashes alone)
+run nfluactl create "it's\\"
+run nfluactl list
+assert_contains "$OUT" "name=it's\\ " "a name with a quote and a backslash"
+printf 'return "q", ...' >"$W/it's.lua"
+run nfluactl execute "it's\\" "$W/it's.lua"
+assert_eq "$OUT" "q" "a file name with a quote"
+run nfluactl execute "it's\\" -e 'return "a\\c\\n", #"\\c", [[it'"'"'s]]'
+assert_eq "$OUT" "$(printf 'a\\c\\n\t2\tit'"'"'s')" "backslashes and a quote in the code"
+run nfluactl destroy "it's\\"
+run nfluactl create -- -n
+run nfluactl execute -e 'return "dash"' -- -n
+assert_eq "$OUT" "dash" "a state named -n, after --"
+run nfluactl destroy -- -n
+
 step "send: on_receive's results; ENOSYS without it"
 expect_rc 1 nfluactl send u hello
 assert_eq "$ERR" "nfluactl: send u: the state has no global function 'on_receive'" \

@@ -137,14 +137,19 @@ validate_nflua_rule() {
 }
 
 # $1 - datatype, $2 - value: true when the value is of the type, as validate_data decides
-# (ubox's validate.c). The types whose rule is a plain list or character set are decided here,
-# which saves a process per value; the others are asked of validate_data.
+# (ubox's validate.c). The types whose rule is a plain list or character set, and the regexes
+# of our schema, are decided here, which saves a process per value; the others are asked of
+# validate_data.
 f_datatype_ok() {
 	case $1 in
 	string) return 0 ;;	# (no length bounds in our schema)
 	bool) f_bool_num "$2"; return ;;
 	uciname) case $2 in *[!A-Za-z0-9_]*) return 1 ;; *) return 0 ;; esac ;;
 	uinteger) case $2 in 0 | [1-9] | [1-9]*[0-9]) case $2 in *[!0-9]*) ;; *) return 0 ;; esac ;; esac ;;
+	# the schema's regexes (validate_data anchors them: the whole value)
+	'regex("[0-9]+[KMG]?")') case ${2%[KMG]} in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac ;;
+	'regex("[A-Za-z_][A-Za-z0-9_]*")') case $2 in [A-Za-z_]*) case $2 in *[!A-Za-z0-9_]*) return 1 ;; *) return 0 ;; esac ;; *) return 1 ;; esac ;;
+	'regex("[A-Za-z][A-Za-z0-9_-]*")') case $2 in [A-Za-z]*) case $2 in *[!A-Za-z0-9_-]*) return 1 ;; *) return 0 ;; esac ;; *) return 1 ;; esac ;;
 	or\(\"*\"\))
 		# or("a","b",...) of string literals: the value is one of them
 		case ",${1#or(}" in *",\"$2\","* | *",\"$2\")") case $2 in *[\",]*) ;; *) return 0 ;; esac ;; esac
@@ -234,11 +239,20 @@ f_plan_rule() {
 	[ "$enabled" = 1 ] || return 0
 	[ -n "$state" ] && [ -n "$function" ] ||
 		{ f_plan_problem "rule $section: state and function are required"; return 0; }
-	if printf '%s' "$match" | grep -q '[^A-Za-z0-9 ._:,/!=+-]'; then
+	case $match in
+	*[!A-Za-z0-9\ ._:,/!=+-]*)
 		f_plan_problem "rule $section: match may hold letters, digits, blanks and ._:,/!=+- only"
 		return 0
-	fi
-	hook=$(echo "$chain" | tr 'a-z' 'A-Z')
+		;;
+	esac
+	# (the schema allows these five)
+	case $chain in
+	prerouting) hook=PREROUTING ;;
+	input) hook=INPUT ;;
+	forward) hook=FORWARD ;;
+	output) hook=OUTPUT ;;
+	postrouting) hook=POSTROUTING ;;
+	esac
 	if [ "$mode" = target ]; then
 		lua="-j LUA --state $state --function $function"
 	else
@@ -483,48 +497,62 @@ f_batch() {
 		f_snap "$f_b_fam" "$f_b_snap"
 	fi
 	: >"$f_b_out"
+	# (a table with nothing of ours, before and after, costs no process: most have nothing)
 	for f_b_tab in $NFLUA_TABLES; do
 		# what of ours the kernel has in this table: "-N NFLUA-..." and "-A HOOK -j NFLUA-..."
-		cp "$f_b_snap/$f_b_tab" "$f_b_out.cur"
-		grep "^$f_b_fam $f_b_tab " "$f_b_rules" | cut -d' ' -f3 | sort -u >"$f_b_out.hooks"
-		[ -s "$f_b_out.cur" ] || [ -s "$f_b_out.hooks" ] || continue
+		f_b_cur=$f_b_snap/$f_b_tab
+		# the table's hooks the rules use
+		f_b_hooks=' '
+		while read -r f_b_f f_b_t f_b_h _; do
+			[ "$f_b_f $f_b_t" = "$f_b_fam $f_b_tab" ] || continue
+			case $f_b_hooks in *" $f_b_h "*) ;; *) f_b_hooks="$f_b_hooks$f_b_h " ;; esac
+		done <"$f_b_rules"
+		[ -s "$f_b_cur" ] || [ "$f_b_hooks" != ' ' ] || continue
 		echo "*$f_b_tab" >>"$f_b_out"
-		: >"$f_b_out.keep"
-		for f_b_hook in $(cat "$f_b_out.hooks"); do
+		f_b_keep=' '
+		for f_b_hook in $f_b_hooks; do
 			f_b_gen=0
-			grep -qx -- "-A $f_b_hook -j NFLUA-$f_b_hook-0" "$f_b_out.cur" && f_b_gen=1
-			f_b_want=$(sed -n "s/^$f_b_fam $f_b_tab $f_b_hook \([01]\)\$/\1/p" "$f_b_gens")
-			[ -z "$f_b_want" ] || f_b_gen=$f_b_want
+			grep -qx -- "-A $f_b_hook -j NFLUA-$f_b_hook-0" "$f_b_cur" && f_b_gen=1
+			# the generation a rollback comes back to
+			while read -r f_b_f f_b_t f_b_h f_b_g; do
+				[ "$f_b_f $f_b_t $f_b_h" = "$f_b_fam $f_b_tab $f_b_hook" ] || continue
+				case $f_b_g in 0 | 1) f_b_gen=$f_b_g ;; esac
+			done <"$f_b_gens"
 			f_b_chain=NFLUA-$f_b_hook-$f_b_gen
-			echo "$f_b_chain" >>"$f_b_out.keep"
-			if grep -qx -- "-N $f_b_chain" "$f_b_out.cur"; then
+			f_b_keep="$f_b_keep$f_b_chain "
+			if grep -qx -- "-N $f_b_chain" "$f_b_cur"; then
 				echo "-F $f_b_chain" >>"$f_b_out"	# a leftover: emptied, reused
 			else
 				echo ":$f_b_chain - [0:0]" >>"$f_b_out"
 			fi
-			grep "^$f_b_fam $f_b_tab $f_b_hook " "$f_b_rules" | cut -d' ' -f5- |
-				sed "s/^/-A $f_b_chain /" >>"$f_b_out"
-			grep -qx -- "-A $f_b_hook -j $f_b_chain" "$f_b_out.cur" ||
+			while read -r f_b_f f_b_t f_b_h _ f_b_args; do
+				if [ "$f_b_f $f_b_t $f_b_h" = "$f_b_fam $f_b_tab $f_b_hook" ]; then
+					printf '%s\n' "-A $f_b_chain $f_b_args"
+				fi
+			done <"$f_b_rules" >>"$f_b_out"
+			grep -qx -- "-A $f_b_hook -j $f_b_chain" "$f_b_cur" ||
 				echo "-I $f_b_hook 1 -j $f_b_chain" >>"$f_b_out"
 		done
-		# every other chain of ours goes: its jumps, its rules, the chain
-		sed -n 's/^-A \([A-Z]*\) -j \(NFLUA-.*\)$/\1 \2/p' "$f_b_out.cur" | while read -r f_b_hook f_b_chain; do
-			grep -qx -- "$f_b_chain" "$f_b_out.keep" || echo "-D $f_b_hook -j $f_b_chain" >>"$f_b_out"
-		done
-		sed -n 's/^-N //p' "$f_b_out.cur" | while read -r f_b_chain; do
-			grep -qx -- "$f_b_chain" "$f_b_out.keep" && continue
-			echo "-F $f_b_chain" >>"$f_b_out"
-			echo "-X $f_b_chain" >>"$f_b_out"
-		done
+		# every other chain of ours goes: its jumps, then its rules and the chain (the snapshot's
+		# lines: "-A HOOK -j NFLUA-..." and "-N NFLUA-...")
+		while read -r f_b_a f_b_h _ f_b_chain; do
+			[ "$f_b_a" = -A ] || continue
+			case $f_b_keep in *" $f_b_chain "*) ;; *) printf '%s\n' "-D $f_b_h -j $f_b_chain" ;; esac
+		done <"$f_b_cur" >>"$f_b_out"
+		while read -r f_b_a f_b_chain; do
+			[ "$f_b_a" = -N ] || continue
+			case $f_b_keep in *" $f_b_chain "*) ;; *) printf '%s\n' "-F $f_b_chain" "-X $f_b_chain" ;; esac
+		done <"$f_b_cur" >>"$f_b_out"
 		echo COMMIT >>"$f_b_out"
 	done
-	rm -rf "$f_b_out.cur" "$f_b_out.hooks" "$f_b_out.keep" "$f_b_out.snap"
+	rm -rf "$f_b_out.snap"
 }
 
 # $1 - family, $2 - its f_snap directory: prints FAMILY TABLE HOOK GEN of each group of ours
 # jumped to
 f_gens() {
 	for f_g_tab in $NFLUA_TABLES; do
+		[ -s "$2/$f_g_tab" ] || continue
 		sed -n "s/^-A \([A-Z]*\) -j NFLUA-[A-Z]*-\([01]\)\$/$1 $f_g_tab \1 \2/p" "$2/$f_g_tab"
 	done
 }
@@ -612,14 +640,16 @@ f_stage() {
 			return 1
 		}
 	done
+	# one test call for all the functions its rules name: each must be a Lua function (in every
+	# replica of a per-CPU state: the kernel names the CPU of the first that is not); nothing is
+	# returned when they all are, so the answer costs no process to read
+	f_code=
 	for f_fn in $(sed -n "s/.* --state $f_name --function \([A-Za-z0-9_]*\).*/\1/p" "$f_w/plan/rules" | sort -u); do
-		f_out=$(f_ctl execute "$f_tmp" -e "return type($f_fn)" --chunkname test-call 2>&1) ||
-			{ f_err "state $f_name: test-call of $f_fn: $(f_msg "$f_out")"; return 1; }
-		# (a per-CPU state answers once per replica, TAB-separated: every one must say function)
-		f_out=$(printf '%s\n' "$f_out" | tr '\t' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//')
-		[ "$f_out" = function ] ||
-			{ f_err "state $f_name: the rules call $f_fn, which is $f_out, not a Lua function"; return 1; }
+		f_code="${f_code}if type($f_fn) ~= 'function' then error('the rules call $f_fn, which is ' .. type($f_fn) .. ', not a Lua function', 0) end "
 	done
+	[ -z "$f_code" ] && return 0
+	f_out=$(f_ctl execute "$f_tmp" -e "$f_code" --chunkname test-call 2>&1) ||
+		{ f_err "state $f_name: $(f_msg "$f_out")"; return 1; }
 }
 
 # $1 - work dir: undoes what f_switch did, from its journal ($1/done): renames back first (so
