@@ -113,6 +113,35 @@ f_kernel_states() {
 	f_ctl list 2>/dev/null | sed -n 's/^name=\([^ ]*\).*/\1/p'
 }
 
+# $1 - a string, $2 - a file: true when a line of the file is the string (f_has_line, as
+# grep -qx) or begins with it (f_has_prefix, as grep -q "^..." of a fixed string). The shell
+# reads the few lines of a work file itself: no process for each of these questions. (A
+# missing file has no such line.)
+f_has_line() {
+	[ -f "$2" ] || return 1
+	while IFS= read -r f_hl || [ -n "$f_hl" ]; do
+		[ "$f_hl" = "$1" ] && return 0
+	done <"$2"
+	return 1
+}
+f_has_prefix() {
+	[ -f "$2" ] || return 1
+	while IFS= read -r f_hl || [ -n "$f_hl" ]; do
+		case $f_hl in "$1"*) f_found=$f_hl; return 0 ;; esac
+	done <"$2"
+	return 1
+}
+
+# $1 - a file: its lines (words: state names, paths) in $f_words, read by the shell; a loop
+# over them reads no standard input of its own (unlike `while read ... <FILE`)
+f_words() {
+	f_words=
+	[ -f "$1" ] || return 0
+	while IFS= read -r f_wl || [ -n "$f_wl" ]; do
+		f_words="$f_words $f_wl"
+	done <"$1"
+}
+
 # $1 - nfluactl's error text: the kernel's message without the tool's "nfluactl: OP NAME: "
 f_msg() {
 	printf '%s' "$1" | sed '1s/^nfluactl: [a-z]* [^ :]*: //' | tr '\n' ' ' | sed 's/ *$//'
@@ -225,7 +254,7 @@ f_plan_state() {
 		esac
 		scripts="$scripts $s"
 	done
-	grep -q "^$name " "$f_plan_dir/states.tmp" &&
+	f_has_prefix "$name " "$f_plan_dir/states.tmp" &&
 		{ f_plan_problem "state $name: defined twice"; return 0; }
 	local kind=shared
 	[ "$percpu" = 1 ] && kind=percpu
@@ -294,7 +323,7 @@ f_plan() {
 	# rules of states the plan does not have
 	: >"$f_plan_dir/rules"
 	while read -r f_fam f_tab f_hook f_state f_args; do
-		if grep -q "^$f_state " "$f_plan_dir/states"; then
+		if f_has_prefix "$f_state " "$f_plan_dir/states"; then
 			echo "$f_fam $f_tab $f_hook $f_state $f_args" >>"$f_plan_dir/rules"
 		else
 			f_plan_problem "rule $f_fam $f_tab $f_hook $f_args: no state '$f_state' in the configuration"
@@ -403,9 +432,10 @@ f_compare() {
 			f_bad=1
 			continue
 		}
-		f_recd=$(grep "^$f_name " "$NFLUA_RUN/applied" 2>/dev/null)
+		f_recd=
+		! f_has_prefix "$f_name " "$NFLUA_RUN/applied" || f_recd=$f_found
 		f_act=keep
-		if ! grep -qx -- "$f_name" "$f_w/kernel"; then
+		if ! f_has_line "$f_name" "$f_w/kernel"; then
 			f_act=create
 		elif [ -z "$f_recd" ]; then
 			f_act=replace	# a state of that name we did not make, or our records are gone
@@ -427,8 +457,8 @@ f_compare() {
 	# recorded states the plan no longer has (none on a first start: no records; the shell
 	# reports a missing file of `done <FILE` whatever that line's 2>/dev/null says)
 	[ ! -f "$NFLUA_RUN/applied" ] || while read -r f_name f_rest; do
-		grep -q "^$f_name " "$f_w/plan/states" && continue
-		grep -qx -- "$f_name" "$f_w/kernel" || continue
+		f_has_prefix "$f_name " "$f_w/plan/states" && continue
+		f_has_line "$f_name" "$f_w/kernel" || continue
 		echo "$f_name destroy" >>"$f_w/actions"
 		f_rec "change state $f_name destroy"
 	done <"$NFLUA_RUN/applied"
@@ -474,7 +504,7 @@ f_group_live() {
 # NFLUA_TABLES ("-N NFLUA-..." and "-A HOOK -j NFLUA-HOOK-G" lines, as iptables -S prints
 # them), from one iptables-save for all tables (under TCG an iptables process costs 100-150 ms)
 f_snap() {
-	rm -rf "$2" && mkdir -p "$2" || return 1
+	{ [ ! -e "$2" ] || rm -rf "$2"; } && mkdir -p "$2" || return 1
 	for f_sn_tab in $NFLUA_TABLES; do : >"$2/$f_sn_tab"; done
 	"$(f_ipt_save "$1")" 2>/dev/null | awk -v d="$2" '
 		/^\*/ { t = substr($0, 2); next }
@@ -625,7 +655,7 @@ f_stage() {
 	f_w=$1 f_root=$2 f_name=$3 f_max=$4 f_bud=$5 f_kind=$6
 	shift 6
 	f_tmp="$f_name~new"
-	grep -qx -- "$f_tmp" "$f_w/kernel" && { f_destroy "$f_tmp" 1 || f_junk "$f_name" || return 1; }
+	f_has_line "$f_tmp" "$f_w/kernel" && { f_destroy "$f_tmp" 1 || f_junk "$f_name" || return 1; }
 	f_opts=
 	[ "$f_max" = - ] || f_opts="$f_opts --maxalloc $f_max"
 	[ "$f_bud" = - ] || f_opts="$f_opts --budget $f_bud"
@@ -644,7 +674,20 @@ f_stage() {
 	# replica of a per-CPU state: the kernel names the CPU of the first that is not); nothing is
 	# returned when they all are, so the answer costs no process to read
 	f_code=
-	for f_fn in $(sed -n "s/.* --state $f_name --function \([A-Za-z0-9_]*\).*/\1/p" "$f_w/plan/rules" | sort -u); do
+	# (the functions: after "--state NAME --function" or "--state NAME ! --function")
+	f_fns=' '
+	while read -r f_line; do
+		case "$f_line " in
+		*" --state $f_name --function "* | *" --state $f_name ! --function "*)
+			f_fn=${f_line#* --state "$f_name" }
+			f_fn=${f_fn#! }
+			f_fn=${f_fn#--function }
+			f_fn=${f_fn%% *}
+			case $f_fns in *" $f_fn "*) ;; *) f_fns="$f_fns$f_fn " ;; esac
+			;;
+		esac
+	done <"$f_w/plan/rules"
+	for f_fn in $f_fns; do
 		f_code="${f_code}if type($f_fn) ~= 'function' then error('the rules call $f_fn, which is ' .. type($f_fn) .. ', not a Lua function', 0) end "
 	done
 	[ -z "$f_code" ] && return 0
@@ -726,7 +769,8 @@ f_switch() {
 	# test hook: a pause to interrupt the transaction at this point (docs/uci.md)
 	[ -z "$NFLUA_TEST_PAUSE" ] || sleep "$NFLUA_TEST_PAUSE"
 	# 3. staged states take their names (an exchange with the live state of a replace)
-	for f_s in $(cat "$f_w/staged"); do
+	f_words "$f_w/staged"
+	for f_s in $f_words; do
 		f_out=$(f_ctl rename "$f_s" "${f_s%~new}" 2>&1) || {
 			f_err "state ${f_s%~new}: rename: $(f_msg "$f_out")"
 			f_rollback "$f_w" || return 4
@@ -752,12 +796,15 @@ f_switch() {
 	f_kernel_states >"$f_w/kernel.after"
 	: >"$f_w/verify"
 	while read -r f_name f_rest; do
-		grep -qx -- "$f_name" "$f_w/kernel.after" || echo "verify: state $f_name missing" >>"$f_w/verify"
+		f_has_line "$f_name" "$f_w/kernel.after" || echo "verify: state $f_name missing" >>"$f_w/verify"
 	done <"$f_w/plan/states"
-	cut -d' ' -f1-3 "$f_w/plan/rules" | sort -u | while read -r f_fam f_tab f_hook; do
-		f_group_live "$f_fam" "$f_tab" "$f_hook" "$f_w/plan/rules" ||
+	f_v_seen=' '
+	while read -r f_fam f_tab f_hook _; do
+		case $f_v_seen in *" $f_fam:$f_tab:$f_hook "*) continue ;; esac
+		f_v_seen="$f_v_seen$f_fam:$f_tab:$f_hook "
+		f_group_live "$f_fam" "$f_tab" "$f_hook" "$f_w/plan/rules" </dev/null ||
 			echo "verify: no jump to our $f_fam $f_tab $f_hook chain" >>"$f_w/verify"
-	done
+	done <"$f_w/plan/rules"
 	if [ -s "$f_w/verify" ]; then
 		while read -r f_l; do f_err "$f_l"; done <"$f_w/verify"
 		f_rollback "$f_w" || return 4
@@ -793,14 +840,21 @@ f_keep_previous() {
 # longer wanted; the records are written.
 f_finish() {
 	f_w=$1
-	for f_s in $(cat "$f_w/staged"); do
-		grep -q "^${f_s%~new} replace " "$f_w/actions" && f_destroy "$f_s"
+	f_words "$f_w/staged"
+	for f_s in $f_words; do
+		f_has_prefix "${f_s%~new} replace " "$f_w/actions" && f_destroy "$f_s"
 	done
-	sed -n 's/^\([^ ]*\) destroy$/\1/p' "$f_w/actions" | while read -r f_s; do
+	f_gone=
+	while read -r f_s f_act _; do
+		[ "$f_act" = destroy ] && f_gone="$f_gone $f_s"
+	done <"$f_w/actions"
+	for f_s in $f_gone; do
 		f_destroy "$f_s"
 	done
-	sed -n 's/^\([^ ]*\) [a-z]* \(.*\)$/\1 \2/p' "$f_w/actions" | grep -v '^[^ ]* destroy' \
-		>"$NFLUA_RUN/applied.tmp"
+	# the records: NAME DIGEST MAXALLOC BUDGET KIND SCRIPT... of each state kept or made
+	while read -r f_s f_act f_rest; do
+		[ "$f_act" = destroy ] || echo "$f_s $f_rest"
+	done <"$f_w/actions" >"$NFLUA_RUN/applied.tmp"
 	mv "$NFLUA_RUN/applied.tmp" "$NFLUA_RUN/applied"
 	cp "$f_w/plan/rules" "$NFLUA_RUN/rules.tmp"
 	mv "$NFLUA_RUN/rules.tmp" "$NFLUA_RUN/rules"
