@@ -263,6 +263,19 @@ sed -i 's/http_ua_match/no_such_function/' /tmp/b3/etc/config/nflua
 apply 1 /tmp/b3
 has "error state web: the rules call no_such_function, which is nil, not a Lua function"
 assert_eq "$(snap)" "$s2" "nothing changed"
+# (an inverted match calls its function too: the test call covers `! --function F`)
+bundle /tmp/b3 third-agent
+cat >>/tmp/b3/etc/config/nflua <<'EOF'
+
+config rule 'inverted'
+	option state 'web'
+	option function 'no_inverted_function'
+	option invert '1'
+	option target 'ACCEPT'
+EOF
+apply 1 /tmp/b3
+has "error state web: the rules call no_inverted_function, which is nil, not a Lua function"
+assert_eq "$(snap)" "$s2" "nothing changed"
 
 step "a rule iptables refuses after the states switched: rolled back"
 bundle /tmp/b4 fourth-agent
