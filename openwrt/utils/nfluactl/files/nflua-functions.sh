@@ -542,7 +542,7 @@ f_batch() {
 		f_b_keep=' '
 		for f_b_hook in $f_b_hooks; do
 			f_b_gen=0
-			grep -qx -- "-A $f_b_hook -j NFLUA-$f_b_hook-0" "$f_b_cur" && f_b_gen=1
+			f_has_line "-A $f_b_hook -j NFLUA-$f_b_hook-0" "$f_b_cur" && f_b_gen=1
 			# the generation a rollback comes back to
 			while read -r f_b_f f_b_t f_b_h f_b_g; do
 				[ "$f_b_f $f_b_t $f_b_h" = "$f_b_fam $f_b_tab $f_b_hook" ] || continue
@@ -550,7 +550,7 @@ f_batch() {
 			done <"$f_b_gens"
 			f_b_chain=NFLUA-$f_b_hook-$f_b_gen
 			f_b_keep="$f_b_keep$f_b_chain "
-			if grep -qx -- "-N $f_b_chain" "$f_b_cur"; then
+			if f_has_line "-N $f_b_chain" "$f_b_cur"; then
 				echo "-F $f_b_chain" >>"$f_b_out"	# a leftover: emptied, reused
 			else
 				echo ":$f_b_chain - [0:0]" >>"$f_b_out"
@@ -560,7 +560,7 @@ f_batch() {
 					printf '%s\n' "-A $f_b_chain $f_b_args"
 				fi
 			done <"$f_b_rules" >>"$f_b_out"
-			grep -qx -- "-A $f_b_hook -j $f_b_chain" "$f_b_cur" ||
+			f_has_line "-A $f_b_hook -j $f_b_chain" "$f_b_cur" ||
 				echo "-I $f_b_hook 1 -j $f_b_chain" >>"$f_b_out"
 		done
 		# every other chain of ours goes: its jumps, then its rules and the chain (the snapshot's
@@ -631,7 +631,7 @@ f_destroy() {
 # rules still hold it: it becomes NAME~old, destroyed once no rule holds it (f_junk_clean, at
 # the end of every transaction, when the rules have switched to new chains)
 f_junk() {
-	grep -qx -- "$1~old" "$f_w/kernel" && ! f_destroy "$1~old" 1 &&
+	f_has_line "$1~old" "$f_w/kernel" && ! f_destroy "$1~old" 1 &&
 		{ f_err "state $1: $1~new and $1~old are left over and rules hold both"; return 1; }
 	f_out=$(f_ctl rename "$1~new" "$1~old" 2>&1) ||
 		{ f_err "state $1: $1~new is left over and busy: $(f_msg "$f_out")"; return 1; }
@@ -710,7 +710,7 @@ f_rollback() {
 	done
 	if [ -f "$NFLUA_RUN/rules" ]; then cp "$NFLUA_RUN/rules" "$f_w/prev.rules"; else : >"$f_w/prev.rules"; fi
 	for f_fam in ipv6 ipv4; do
-		grep -qx "rules $f_fam" "$f_w/done" || continue
+		f_has_line "rules $f_fam" "$f_w/done" || continue
 		f_batch "$f_fam" "$f_w/prev.rules" "$f_w/undo.$f_fam" "$f_w/gens.before"
 		f_batch_run "$f_fam" "$f_w/undo.$f_fam" || echo 1 >"$f_w/rbfail"
 	done
@@ -821,7 +821,7 @@ f_keep_previous() {
 		f_prev=$(grep "^$f_name " "$NFLUA_RUN/applied" 2>/dev/null)
 		sed -i "/^$f_name /d" "$f_w/actions" "$f_w/plan/states"
 		sed -i "/^[a-z0-9]* [a-z]* [A-Z]* $f_name /d" "$f_w/plan/rules"
-		if [ -n "$f_prev" ] && grep -qx -- "$f_name" "$f_w/kernel"; then
+		if [ -n "$f_prev" ] && f_has_line "$f_name" "$f_w/kernel"; then
 			# shellcheck disable=SC2086
 			set -- $f_prev
 			f_n=$1 f_dg=$2
@@ -930,8 +930,8 @@ f_stop() {
 	done
 	f_kernel_states >"$f_w/kernel"
 	[ ! -f "$NFLUA_RUN/applied" ] || while read -r f_s f_rest; do
-		grep -qx -- "$f_s" "$f_w/kernel" && f_destroy "$f_s"
-		grep -qx -- "$f_s~new" "$f_w/kernel" && f_destroy "$f_s~new"
+		f_has_line "$f_s" "$f_w/kernel" && f_destroy "$f_s"
+		f_has_line "$f_s~new" "$f_w/kernel" && f_destroy "$f_s~new"
 	done <"$NFLUA_RUN/applied"
 	f_junk_clean
 	rm -f "$NFLUA_RUN/applied" "$NFLUA_RUN/rules" "$NFLUA_RUN/applied.sum"
