@@ -3,7 +3,8 @@
 # configuration as a ratio to the no-rule baseline of the same traffic and CPU count, measured
 # in the same VM run; then control-plane times. Absolute numbers depend on the machine (TCG
 # here); the ratios are what to compare. Writes build/bench/KEY.txt, and bench/results.md with
-# bench/results.png (a gnuplot chart) unless BENCH_SMOKE is set.
+# bench/results.png (a gnuplot chart) and bench/profile.md (perf in the guest) unless BENCH_SMOKE
+# is set.
 # Environment: BENCH_SECONDS and BENCH_PACKETS (a measurement ends after either, default 4 s and
 # 1000000), BENCH_ROUNDS (default 3),
 # BENCH_STATES (states for the list figure, default 1000), BENCH_SMOKE=1 (a short run that only
@@ -13,19 +14,22 @@
 set -eu -o pipefail
 key=${1:-6.1}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# perf (linux-perf) profiles the guest's CPU for bench/profile.md; the smoke checks it works
 if [ -n "${BENCH_SMOKE:-}" ]; then
 	out=$root/build/bench-smoke
 	: "${BENCH_PACKETS:=300}" "${BENCH_ROUNDS:=1}" "${BENCH_STATES:=5}"
+	"$root/scripts/host-deps.sh" linux-perf >/dev/null
 else
 	out=$root/build/bench
-	"$root/scripts/host-deps.sh" gnuplot-nox >/dev/null
+	"$root/scripts/host-deps.sh" gnuplot-nox linux-perf >/dev/null
 fi
 mkdir -p "$out"
 packets=${BENCH_PACKETS:-1000000} rounds=${BENCH_ROUNDS:-3} states=${BENCH_STATES:-1000}
 seconds=${BENCH_SECONDS:-4}
 
-# test-kernel.sh puts trafgen (and its libraries) and policies/ into the image
-files=(--file "$root/test/vm/cases/p00-net.sh:/test/p00-net.sh")
+# test-kernel.sh puts trafgen (and its libraries) and policies/ into the image; perf brings its
+# own libraries (Debian's /usr/bin/perf is the tool itself, for any kernel)
+files=(--file "$root/test/vm/cases/p00-net.sh:/test/p00-net.sh" --file /usr/bin/perf:/usr/bin/perf)
 
 if [ -z "${BENCH_NO_RUN:-}" ]; then
 	"$root/scripts/test-kernel.sh" "$key" --case-dir "$root/test/vm/bench" --out "$out/vm-$key" \
@@ -40,6 +44,7 @@ fi
 tr -d '\r' <"$out/vm-$key/result.log" | sed -n 's/^  | BENCH //p' >"$out/raw-$key.txt"
 tr -d '\r' <"$out/vm-$key/result.log" | sed -n 's/^  | CTRL //p' >"$out/ctrl-$key.txt"
 tr -d '\r' <"$out/vm-$key/result.log" | sed -n 's/^  | guest: //p' | head -n 1 >"$out/guest-$key.txt"
+tr -d '\r' <"$out/vm-$key/result.log" | sed -n 's/^  | PROFILE //p' >"$out/profile-$key.txt"
 
 # BENCH <config> <traffic> <cpus> <round> <pps> <packets> <seconds> <busy%> -> one line per
 # config and CPU count: median pps, ratio to the baseline of its traffic ("drop" has the
@@ -137,7 +142,72 @@ ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) 
 	[ -z "${BENCH_NOTE:-}" ] || { echo; echo "$BENCH_NOTE"; }
 	echo
 	echo "![ratios to no rule](results.png)"
+	echo
+	echo "Where a packet's time goes in this run (perf in the guest): [profile.md](profile.md)."
 } >"$res/results.md"
+
+# ---- bench/profile.md: the guest's perf profile, PROFILE <config> dso|sym|under|rule ... ----
+# profile_table KIND: the lines of that kind as table rows, a column per profiled configuration
+profile_table() {
+	awk -v kind="$1" '$2 == kind { v[$4 " " $1] = $3; if (!($4 in seen)) { seen[$4] = 1; o[++n] = $4 } }
+		function cell(k) { return k in v ? v[k] "%" : "-" }
+		END { for (i = 1; i <= n; i++)
+			printf "| %s | %s | %s | %s |\n", o[i], cell(o[i] " none-tls"), cell(o[i] " lua-dport"), cell(o[i] " lua-sni") }' \
+		"$out/profile-$key.txt"
+}
+{
+	echo "# Where a packet's time goes"
+	echo
+	echo "Made by \`make bench\` in the run of [results.md](results.md) ($(date -u +%Y-%m-%dT%H:%MZ), kernel $key, TCG); do not edit by hand."
+	echo "\`perf record -C 0 -g -e cpu-clock -F 1000\` in the guest for $seconds s while one trafgen pinned to"
+	echo "CPU 0 sends the configuration's traffic (test/vm/bench/b10-pps.sh): the sender, the router's softirq"
+	echo "work and the rules share that CPU, as in the 1-CPU rows. Percentages are of CPU 0's samples. TCG"
+	echo "has no hardware counters: these are time samples of emulated code, which weighs instructions"
+	echo "differently from a real CPU (helpers for atomics, TLB and interrupt state cost more)."
+	echo
+	echo "## The rule's share of the CPU"
+	echo
+	echo "A rule that takes a share s of the CPU leaves the rest of a packet's work 1 - s of it: the rate"
+	echo "is about 1 - s of the baseline's. Both come from the same seconds, so this reading does not move"
+	echo "with the host's load as the rates do (they vary up to 1.7x between rounds)."
+	echo
+	echo "| config | CPU under xt_lua_mt | the rate ratio it implies |"
+	echo "|---|---|---|"
+	awk '$2 == "under" && $4 == "xt_lua_mt" { printf "| %s | %s%% | %.2f |\n", $1, $3, 1 - $3 / 100 }' "$out/profile-$key.txt"
+	echo
+	echo "## Time in a function and what it called"
+	echo
+	echo "| function | none-tls | lua-dport | lua-sni |"
+	echo "|---|---|---|---|"
+	profile_table under
+	echo
+	echo "## Self time by module (0.5% and up)"
+	echo
+	echo "perf finds the module's functions by the kernel's symbol table: nflua and Lua are counted in"
+	echo "[kernel.kallsyms]. The sender's own user-space work is the trafgen row."
+	echo
+	echo "| module | none-tls | lua-dport | lua-sni |"
+	echo "|---|---|---|---|"
+	profile_table dso
+	for c in lua-dport lua-sni; do
+		echo
+		echo "## $c: what the rule's time is made of"
+		echo
+		echo "Samples with xt_lua_mt in their call chain, by the function they were in (0.25% of the CPU and up)."
+		echo
+		echo "| % of the CPU | function |"
+		echo "|---|---|"
+		awk -v c="$c" '$1 == c && $2 == "rule" { printf "| %s | %s |\n", $3, $4 }' "$out/profile-$key.txt"
+	done
+	for c in none-tls lua-dport lua-sni; do
+		echo
+		echo "## $c: self time by function (the first 25, 0.5% and up)"
+		echo
+		echo "| % | function |"
+		echo "|---|---|"
+		awk -v c="$c" '$1 == c && $2 == "sym" && ++n <= 25 { printf "| %s | %s |\n", $3, $5 }' "$out/profile-$key.txt"
+	done
+} >"$res/profile.md"
 
 # the chart: ratio per configuration, one bar per CPU count
 awk '{ r[$1 " " $2] = $4; if (!($1 in s)) { s[$1] = 1; o[++n] = $1 } }
@@ -157,4 +227,4 @@ set xtics rotate by -30
 set key top right
 plot "$out/chart-$key.dat" using 2:xtic(1) title "1 CPU", "" using 3 title "2 CPUs"
 EOF
-echo "bench: $res/results.md, $res/results.png"
+echo "bench: $res/results.md, $res/results.png, $res/profile.md"

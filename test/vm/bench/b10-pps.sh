@@ -156,12 +156,13 @@ settle() {
         _i=$((_i + 1))
     done
 }
-# start_sender: once the router is settled, trafgen ($pid) sends $traffic on $cpus CPUs; a0
-# is the router's received count before it
+# start_sender [N]: once the router is settled, trafgen ($pid) sends N packets (default NPKT; 0:
+# until stopped) of $traffic on $cpus CPUs (the sender on CPU i is pinned to it); a0 is the
+# router's received count before it
 start_sender() {
     settle
     read -r a0 <"$RX"
-    ip netns exec c1 trafgen -o eth0 -i "/tmp/$traffic.cfg" --cpus "$cpus" -n "$NPKT" -q -C --no-sock-mem >/tmp/trafgen.log 2>&1 &
+    ip netns exec c1 trafgen -o eth0 -i "/tmp/$traffic.cfg" --cpus "$cpus" -n "${1:-$NPKT}" -q -C --no-sock-mem >/tmp/trafgen.log 2>&1 &
     pid=$!
 }
 # first_packets TENTHS: waits (at most TENTHS tenths of a second) until the router receives
@@ -173,6 +174,30 @@ first_packets() {
         read -r a <"$RX"
         i=$((i + 1))
     done
+}
+# stop_sender: ends trafgen ($pid, config $c) and waits until no sender is left to run into the
+# next measurement
+stop_sender() {
+    kill -INT "$pid" 2>/dev/null
+    # trafgen blocked on a full TX ring may never see the SIGINT (the bench hung there, at
+    # string1000): after 5 s it and its per-CPU children are killed
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "  ($c: trafgen ignored SIGINT for 5 s: killed)"
+        killall -KILL trafgen 2>/dev/null
+    fi
+    wait "$pid" || echo "  ($c: trafgen: $(grep -v -e '^$' -e Running /tmp/trafgen.log | tail -n 1))"
+    i=0
+    while pidof trafgen >/dev/null && [ "$i" -lt 50 ]; do
+        killall -KILL trafgen 2>/dev/null
+        sleep 0.1
+        i=$((i + 1))
+    done
+    pidof trafgen >/dev/null && fail "$c: trafgen cannot be stopped"
 }
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
@@ -209,27 +234,7 @@ while [ "$r" -le "$ROUNDS" ]; do
                 [ "${t1%.*}" -lt "$end" ] || break
             done
             s1=$(cpustat)
-            kill -INT "$pid" 2>/dev/null
-            # trafgen blocked on a full TX ring may never see the SIGINT (the bench hung
-            # there, at string1000): after 5 s it and its per-CPU children are killed
-            i=0
-            while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do
-                sleep 0.1
-                i=$((i + 1))
-            done
-            if kill -0 "$pid" 2>/dev/null; then
-                echo "  ($c: trafgen ignored SIGINT for 5 s: killed)"
-                killall -KILL trafgen 2>/dev/null
-            fi
-            wait "$pid" || echo "  ($c: trafgen: $(grep -v -e '^$' -e Running /tmp/trafgen.log | tail -n 1))"
-            # no sender of this measurement may run into the next one
-            i=0
-            while pidof trafgen >/dev/null && [ "$i" -lt 50 ]; do
-                killall -KILL trafgen 2>/dev/null
-                sleep 0.1
-                i=$((i + 1))
-            done
-            pidof trafgen >/dev/null && fail "$c: trafgen cannot be stopped"
+            stop_sender
             [ "$t1" != "$t0" ] || t1=$(awk -v t="$t0" 'BEGIN { print t + 0.01 }')
             echo "$s0 $s1" | awk -v c="$c" -v tr="$traffic" -v cpus="$cpus" -v r="$r" -v n=$((b - a)) -v a="$t0" -v b="$t1" \
                 '{ busy = $4 - $2 > 0 ? 100 * ($3 - $1) / ($4 - $2) : 0
@@ -249,6 +254,58 @@ stats benchpc
 echo "per-CPU state: calls=$ST_calls matches=$ST_matches errors=$ST_errors budget_hits=$ST_budget_hits"
 assert_eq "$ST_errors$ST_budget_hits" 00 "no per-CPU call failed or ran out of budget"
 [ "$ST_matches" -gt 0 ] || fail "lua-sni-pc matched no packet"
+
+# ---- where a packet's time goes ----
+# perf in the guest samples CPU 0 (cpu-clock: TCG has no hardware counters) while one sender,
+# pinned there, sends for SECS seconds: the sender's own work, the router's softirq work and the
+# rules all run on that CPU. For the baseline, the cost of a call and the SNI filter, lines
+# "PROFILE <config> dso <self%> <dso>" and "PROFILE <config> sym <self%> <dso> <symbol>" (time in
+# the function itself, 0.5% and up), "PROFILE <config> under <total%> <symbol>" (in a function
+# and what it called, for the rule's entry points), "PROFILE <config> rule <self%> <symbol>"
+# (what the rule's time is made of: 0.25% and up)
+command -v perf >/dev/null || fail "perf is not in the image"
+cpus=1
+for ct in none-tls:tls lua-dport:tls lua-sni:drop; do
+    c=${ct%%:*} traffic=${ct#*:}
+    rules "$c"
+    # a sender whose TX ring flush fails (EAGAIN) stops: the profile is taken again, with a
+    # sender that kept sending through the whole window
+    tries=1
+    while :; do
+        start_sender 0
+        first_packets 100
+        if kill -0 "$pid" 2>/dev/null; then
+            perf record -q -C 0 -g -e cpu-clock -F 1000 -o "/tmp/perf-$c.data" -- sleep "$SECS" >/tmp/perf.log 2>&1 ||
+                fail "$c: perf record: $(tail -n 3 /tmp/perf.log)"
+            kill -0 "$pid" 2>/dev/null && break
+        fi
+        stop_sender
+        [ "$tries" -lt 5 ] || fail "$c: the sender stopped in each of 5 tries to profile it"
+        echo "  ($c: the sender stopped while profiled: again)"
+        tries=$((tries + 1))
+    done
+    stop_sender
+    report() { perf report -i "/tmp/perf-$c.data" --stdio -q -g none --percent-limit 0.5 "$@" 2>/tmp/perf.log ||
+        fail "$c: perf report: $(tail -n 3 /tmp/perf.log)"; }
+    {
+        report --no-children --sort dso | awk -v c="$c" 'NF >= 2 { sub(/%$/, "", $1); print "PROFILE", c, "dso", $1, $2 }'
+        report --no-children --sort dso,sym | awk -v c="$c" 'NF >= 4 { sub(/%$/, "", $1); print "PROFILE", c, "sym", $1, $2, $4 }'
+        report --children --sort sym | awk -v c="$c" '$4 ~ /^(ipt_do_table|xt_lua_mt|nflua_state_packet(\.constprop\.0)?|luaV_execute)$/ {
+            sub(/%$/, "", $1); print "PROFILE", c, "under", $1, $4 }'
+        # the rule's time by function: samples with xt_lua_mt in their call chain, by the
+        # function they were in (a sample is a block of "address symbol" lines, leaf first)
+        perf script -i "/tmp/perf-$c.data" -F ip,sym 2>/dev/null | awk -v c="$c" '
+            function sample() { if (n) { total++; if (in_rule) rule[leaf]++ } n = 0; in_rule = 0 }
+            NF == 0 { sample(); next }
+            { if (++n == 1) leaf = $2; if ($2 == "xt_lua_mt") in_rule = 1 }
+            END { sample(); for (f in rule) if (rule[f] * 400 >= total) printf "PROFILE %s rule %.2f %s\n", c, 100 * rule[f] / total, f }' |
+            sort -k4,4nr
+    } >/tmp/profile.txt
+    cat /tmp/profile.txt
+    grep -q "^PROFILE $c sym " /tmp/profile.txt || fail "$c: the profile has no function"
+    case $c in lua-*) grep -q "^PROFILE $c under [0-9.]* xt_lua_mt$" /tmp/profile.txt || fail "$c: the profile never saw the rule's match" ;; esac
+done
+rules none-tls
 
 # ---- control plane ----
 ctrl() { awk -v w="$1" -v a="$2" -v b="$3" 'BEGIN { printf "CTRL %s %.2f\n", w, b - a }'; }
