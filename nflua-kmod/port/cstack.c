@@ -136,12 +136,7 @@ void nflua_cstack_enter(struct nflua_cstack *g)
 
 void nflua_api_step(lua_State *L)
 {
-	struct nflua_cstack *g = nflua_guard(L);
-
-	/* only inside a protected call may the charge raise an error; outside (nflua's own
-	 * calls around lua_pcall, lua_close) the steps wait for the next charge */
-	if (g && ++g->steps >= NFLUA_STEP_BATCH && L->errorJmp)
-		nflua_charge_steps(L, g);
+	nflua_api_step_here(L);
 }
 
 /*

@@ -71,8 +71,19 @@
 #define luai_makeseed(L)		((unsigned int)get_random_u32())
 #define l_randomizePivot()	((unsigned int)get_random_u32())
 
-/* Library work counts against the budget (see nflua_libc.h). */
-#define lua_lock(L)		nflua_api_step(L)
+/* Library work counts against the budget (see nflua_libc.h): a step per API call (lua_lock)
+ * and per pattern-match step. Only inside a protected call may the charge raise an error;
+ * outside (nflua's own calls around lua_pcall, lua_close) the steps wait for the next charge.
+ * Written out where Lua's core files use it (they all have lstate.h): every API call passes
+ * here, and a call of its own cost about 3% of the CPU under the SNI filter
+ * (bench/profile.md); lstrlib.c, which has no lstate.h, calls nflua_api_step (port/cstack.c). */
+#define nflua_api_step_here(L)	do { lua_State *nflua_l_ = (L); \
+				     struct nflua_cstack *nflua_g_ = *(struct nflua_cstack **) \
+					     lua_getextraspace(G(nflua_l_)->mainthread); \
+				     if (nflua_g_ && ++nflua_g_->steps >= NFLUA_STEP_BATCH && \
+					 nflua_l_->errorJmp) \
+					     nflua_charge_steps(nflua_l_, nflua_g_); } while (0)
+#define lua_lock(L)		nflua_api_step_here(L)
 #define lua_unlock(L)		((void)0)
 #define luai_matchstep(L)	nflua_api_step(L)
 
@@ -89,6 +100,12 @@
 				     if (n_) nflua_record(n_); } while (0)
 #define luai_scanwork(n)	do { size_t n_ = (n) / NFLUA_WORK_SLOW; \
 				     if (n_) nflua_record(n_); } while (0)
+/* The budget's count hook (LUA_MASKCOUNT alone) counted down in the VM loop while it is not
+ * due: luaG_traceexec on every instruction cost about 6% of the CPU under the SNI filter. It
+ * is still called when the count reaches 1 (it fires on the decrement to 0), and for any other
+ * hook, as before. */
+#define luai_countdown(L)	((L)->hookmask == LUA_MASKCOUNT && (L)->hookcount > 1 ? \
+				 ((L)->hookcount--, 1) : 0)
 /* The instruction count is the call's, not a thread's: it moves with the running thread. */
 #define luai_threadswitch(from, to)	nflua_thread_switch((from), (to))
 #define luai_handlerwork(L)	nflua_work((L), NFLUA_WORK_HANDLER)
