@@ -264,6 +264,14 @@ assert_eq "$ST_errors$ST_budget_hits" 00 "no per-CPU call failed or ran out of b
 # and what it called, for the rule's entry points), "PROFILE <config> rule <self%> <symbol>"
 # (what the rule's time is made of: 0.25% and up)
 command -v perf >/dev/null || fail "perf is not in the image"
+# report ARGS...: perf report of config $c's samples into /tmp/report.txt. perf report exits
+# with 0 even on an option it does not know: an error is what it prints, or no report at all.
+report() {
+    perf report -i "/tmp/perf-$c.data" --stdio -q -g none --percent-limit 0.5 "$@" >/tmp/report.txt 2>/tmp/perf.log
+    if [ $? -ne 0 ] || grep -q '^Error' /tmp/perf.log || [ ! -s /tmp/report.txt ]; then
+        fail "$c: perf report $*: $(grep -v '^ *$' /tmp/perf.log | head -n 3 | tr '\n' ' ')"
+    fi
+}
 cpus=1
 for ct in none-tls:tls lua-dport:tls lua-sni:drop; do
     c=${ct%%:*} traffic=${ct#*:}
@@ -285,25 +293,32 @@ for ct in none-tls:tls lua-dport:tls lua-sni:drop; do
         tries=$((tries + 1))
     done
     stop_sender
-    report() { perf report -i "/tmp/perf-$c.data" --stdio -q -g none --percent-limit 0.5 "$@" 2>/tmp/perf.log ||
-        fail "$c: perf report: $(tail -n 3 /tmp/perf.log)"; }
     {
-        report --no-children --sort dso | awk -v c="$c" 'NF >= 2 { sub(/%$/, "", $1); print "PROFILE", c, "dso", $1, $2 }'
-        report --no-children --sort dso,sym | awk -v c="$c" 'NF >= 4 { sub(/%$/, "", $1); print "PROFILE", c, "sym", $1, $2, $4 }'
-        report --children --sort sym | awk -v c="$c" '$4 ~ /^(ipt_do_table|xt_lua_mt|nflua_state_packet(\.constprop\.0)?|luaV_execute)$/ {
-            sub(/%$/, "", $1); print "PROFILE", c, "under", $1, $4 }'
+        # perf's output goes to a file first: a failure inside a pipeline would not end the case
+        report --no-children --sort dso
+        awk -v c="$c" 'NF >= 2 { sub(/%$/, "", $1); print "PROFILE", c, "dso", $1, $2 }' /tmp/report.txt
+        report --no-children --sort dso,sym
+        awk -v c="$c" 'NF >= 4 { sub(/%$/, "", $1); print "PROFILE", c, "sym", $1, $2, $4 }' /tmp/report.txt
+        report --children --sort sym
+        awk -v c="$c" '$4 ~ /^(ipt_do_table|xt_lua_mt|nflua_state_packet(\.constprop\.0)?|luaV_execute)$/ {
+            sub(/%$/, "", $1); print "PROFILE", c, "under", $1, $4 }' /tmp/report.txt
         # the rule's time by function: samples with xt_lua_mt in their call chain, by the
         # function they were in (a sample is a block of "address symbol" lines, leaf first)
-        perf script -i "/tmp/perf-$c.data" -F ip,sym 2>/dev/null | awk -v c="$c" '
+        perf script -i "/tmp/perf-$c.data" -F ip,sym >/tmp/report.txt 2>/tmp/perf.log ||
+            fail "$c: perf script: $(tail -n 3 /tmp/perf.log)"
+        awk -v c="$c" '
             function sample() { if (n) { total++; if (in_rule) rule[leaf]++ } n = 0; in_rule = 0 }
             NF == 0 { sample(); next }
             { if (++n == 1) leaf = $2; if ($2 == "xt_lua_mt") in_rule = 1 }
-            END { sample(); for (f in rule) if (rule[f] * 400 >= total) printf "PROFILE %s rule %.2f %s\n", c, 100 * rule[f] / total, f }' |
-            sort -k4,4nr
+            END { sample(); for (f in rule) if (rule[f] * 400 >= total) printf "PROFILE %s rule %.2f %s\n", c, 100 * rule[f] / total, f }' \
+            /tmp/report.txt | sort -k4,4nr
     } >/tmp/profile.txt
     cat /tmp/profile.txt
     grep -q "^PROFILE $c sym " /tmp/profile.txt || fail "$c: the profile has no function"
-    case $c in lua-*) grep -q "^PROFILE $c under [0-9.]* xt_lua_mt$" /tmp/profile.txt || fail "$c: the profile never saw the rule's match" ;; esac
+    case $c in lua-*)
+        grep -q "^PROFILE $c under [0-9.]* xt_lua_mt$" /tmp/profile.txt || fail "$c: the profile never saw the rule's match"
+        grep -q "^PROFILE $c rule " /tmp/profile.txt || fail "$c: no call chain of the profile went through the rule's match" ;;
+    esac
 done
 rules none-tls
 
