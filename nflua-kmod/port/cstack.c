@@ -60,11 +60,6 @@ struct nflua_cstack_outer {
 
 static DEFINE_PER_CPU(struct nflua_cstack_outer, nflua_cstack_outer);
 
-static inline struct nflua_cstack *nflua_guard(lua_State *L)
-{
-	return *(struct nflua_cstack **)lua_getextraspace(G(L)->mainthread);
-}
-
 static inline unsigned long nflua_sp(void)
 {
 	return (unsigned long)__builtin_frame_address(0);

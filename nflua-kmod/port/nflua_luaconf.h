@@ -77,9 +77,10 @@
  * Written out where Lua's core files use it (they all have lstate.h): every API call passes
  * here, and a call of its own cost about 3% of the CPU under the SNI filter
  * (bench/profile.md); lstrlib.c, which has no lstate.h, calls nflua_api_step (port/cstack.c). */
+/* The state's C stack guard (and budget steps), kept in its main thread's extra space. */
+#define nflua_guard(L)		(*(struct nflua_cstack **)lua_getextraspace(G(L)->mainthread))
 #define nflua_api_step_here(L)	do { lua_State *nflua_l_ = (L); \
-				     struct nflua_cstack *nflua_g_ = *(struct nflua_cstack **) \
-					     lua_getextraspace(G(nflua_l_)->mainthread); \
+				     struct nflua_cstack *nflua_g_ = nflua_guard(nflua_l_); \
 				     if (nflua_g_ && ++nflua_g_->steps >= NFLUA_STEP_BATCH && \
 					 nflua_l_->errorJmp) \
 					     nflua_charge_steps(nflua_l_, nflua_g_); } while (0)
